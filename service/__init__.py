@@ -1,0 +1,1 @@
+"""line-item-relay: shop orders into HubSpot line items."""
