@@ -13,14 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 
 
-class Source(str, enum.Enum):
+class Source(enum.StrEnum):
     """The shop platforms with a webhook receiver."""
 
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
 
 
-class LineItemState(str, enum.Enum):
+class LineItemState(enum.StrEnum):
     """Where a stored line item stands with HubSpot."""
 
     PENDING = "pending"  # its desired version is not yet delivered

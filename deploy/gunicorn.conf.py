@@ -1,0 +1,38 @@
+"""gunicorn settings for the web process (Procfile: web). PORT and WEB_CONCURRENCY are
+the PaaS conventions; everything else the app reads through service.config."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+# Shops give up after ~5 s; a request that takes 30 s is stuck. A slow client cannot hold
+# a sync worker longer than this either.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Bound request lines and headers: webhook headers are small.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = "-"
+access_log_format = (
+    '{"event":"http_access","remote":"%(h)s","method":"%(m)s","path":"%(U)s",'
+    '"status":%(s)s,"bytes":"%(B)s","duration_ms":%(M)s,"request_id":"%({x-request-id}o)s"}'
+)
+errorlog = "-"
+preload_app = False
+
+
+def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
+    """Give prometheus-client a fresh folder to sum metrics across worker processes."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

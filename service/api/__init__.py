@@ -1,0 +1,1 @@
+"""HTTP blueprints: webhook receivers, the internal /v1 API, health and metrics."""

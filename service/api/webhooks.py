@@ -1,0 +1,131 @@
+"""Shop webhook receivers: verify the raw body, then parse, map and store. Never call HubSpot."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, jsonify, request
+
+from service import extensions, pipeline, signatures
+from service.domain import Order, Source
+from service.errors import InvalidSignature, NotConfigured, ProblemError
+from service.sources import parse_json, shopify, woocommerce
+from service.store.ingest import IngestResult, IngestStatus
+
+bp = Blueprint("webhooks", __name__)
+
+SHOPIFY_TOPICS = frozenset(
+    {"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited"}
+)
+WOOCOMMERCE_TOPICS = frozenset({"order.created", "order.updated"})
+_PING = re.compile(rb"^webhook_id=\d{1,20}$")
+_STORE = re.compile(r"^[a-z0-9.:-]{1,200}(/[A-Za-z0-9._~/-]{0,50})?$")
+
+
+def _header(*names: str) -> str | None:
+    """The first of several header spellings that is present (Shopify sends two families)."""
+    for name in names:
+        value = request.headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _verified_body(source: Source, secrets: tuple[str, ...], signature: str | None) -> bytes:
+    if not secrets:
+        raise NotConfigured(f"No {source.value} webhook secret is configured; refusing requests.")
+    body = request.get_data(cache=True)
+    if not signatures.is_valid(body, signature, secrets):
+        raise InvalidSignature("The signature does not match the body under any secret.")
+    return body
+
+
+def _ignored(topic: str | None) -> Response:
+    return _json({"status": "ignored", "topic": topic}, 200)
+
+
+def _json(body: dict[str, object], status: int) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _answer(result: IngestResult) -> Response:
+    status = 202 if result.status is IngestStatus.ACCEPTED else 200
+    return _json({"status": result.status.value, "line_items": result.line_items}, status)
+
+
+def _load(body: bytes, build: Callable[[object], Order]) -> Order:
+    try:
+        payload = parse_json(body)
+    except ValueError as exc:
+        raise ProblemError("The body is not valid JSON.", errors={"body": [str(exc)]}) from exc
+    return build(payload)
+
+
+def _store_name(value: str | None, header: str) -> str:
+    if not value:
+        raise ProblemError(f"Missing {header} header.", errors={header: ["Missing header."]})
+    value = value.strip()
+    if "://" in value:
+        # WooCommerce sends the site URL; a site in a sub-folder keeps its path.
+        parts = urlsplit(value)
+        value = parts.netloc.lower() + parts.path.rstrip("/")
+    else:
+        value = value.lower()
+    if not _STORE.match(value):
+        raise ProblemError(f"Invalid {header} header.", errors={header: ["Not a shop address."]})
+    return value
+
+
+@bp.post("/webhooks/shopify")
+def shopify_webhook() -> Response:
+    """Receive a Shopify order webhook (HMAC over the raw body, base64)."""
+    config = extensions.config()
+    signature = _header("X-Shopify-Hmac-Sha256", "shopify-hmac-sha256")
+    body = _verified_body(Source.SHOPIFY, config.shopify_webhook_secrets, signature)
+    topic = _header("X-Shopify-Topic", "shopify-topic")
+    if topic not in SHOPIFY_TOPICS:
+        return _ignored(topic)
+    store = _store_name(
+        _header("X-Shopify-Shop-Domain", "shopify-shop-domain"), "X-Shopify-Shop-Domain"
+    )
+    order = _load(body, lambda payload: shopify.to_order(payload, store))
+    delivery_ids = [
+        f"{kind}:{value}"
+        for kind, value in (
+            ("webhook", _header("X-Shopify-Webhook-Id", "shopify-webhook-id")),
+            ("event", _header("X-Shopify-Event-Id", "shopify-event-id")),
+        )
+        if value
+    ]
+    return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids))
+
+
+@bp.post("/webhooks/woocommerce")
+def woocommerce_webhook() -> Response:
+    """Receive a WooCommerce order webhook; answer the unsigned activation ping with 200."""
+    config = extensions.config()
+    signature = request.headers.get("X-WC-Webhook-Signature")
+    if signature is None and _is_ping():
+        if not config.woocommerce_webhook_secrets:
+            raise NotConfigured("No woocommerce webhook secret is configured; refusing requests.")
+        return _json({"status": "pong"}, 200)
+    body = _verified_body(Source.WOOCOMMERCE, config.woocommerce_webhook_secrets, signature)
+    topic = request.headers.get("X-WC-Webhook-Topic")
+    if topic not in WOOCOMMERCE_TOPICS:
+        return _ignored(topic)
+    store = _store_name(request.headers.get("X-WC-Webhook-Source"), "X-WC-Webhook-Source")
+    order = _load(body, lambda payload: woocommerce.to_order(payload, store))
+    delivery = request.headers.get("X-WC-Webhook-Delivery-ID")
+    delivery_ids = [f"delivery:{delivery}"] if delivery else []
+    return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids))
+
+
+def _is_ping() -> bool:
+    """WooCommerce's activation ping: form body `webhook_id=N` and no X-WC headers."""
+    if request.content_length is not None and request.content_length > 64:
+        return False
+    return bool(_PING.match(request.get_data(cache=True).strip()))

@@ -1,0 +1,71 @@
+"""The Flask application factory; gunicorn serves `service.app:create_app()`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+from sqlalchemy import Engine
+
+from service import errors, extensions, logs
+from service.config import Config
+from service.store.engine import make_engine
+
+log = logging.getLogger("service.app")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def create_app(config: Config | None = None, engine: Engine | None = None) -> Flask:
+    """Build the app; reads the environment only when no config is given."""
+    if config is None:
+        config = Config.from_env()
+        logs.configure(config.log_level, config.log_json)
+    app = Flask(__name__)
+    # Flask answers 413 before reading a body over this size (Content-Length or streamed).
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    extensions.init_app(
+        app, extensions.Resources(config=config, engine=engine or make_engine(config.database_url))
+    )
+    errors.init_app(app)
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)
+    _register_blueprints(app)
+    _log_startup(config)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.api import health, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+
+
+def _assign_request_id() -> None:
+    # Take the platform's id when it is sane (it is echoed into logs and headers).
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    return response
+
+
+def _log_startup(config: Config) -> None:
+    for source, secrets in (
+        ("shopify", config.shopify_webhook_secrets),
+        ("woocommerce", config.woocommerce_webhook_secrets),
+    ):
+        if not secrets:
+            log.warning(
+                "source_not_configured",
+                extra={"event": "source_not_configured", "source": source},
+            )
+    if config.sandbox:
+        log.info(
+            "sandbox_mode",
+            extra={"event": "sandbox_mode", "hubspot_base_url": config.hubspot_base_url},
+        )

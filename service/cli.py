@@ -1,0 +1,191 @@
+"""The `relay` command group (a Flask CLI group): worker, db, hubspot, dead letters, status."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+import requests
+from flask.cli import FlaskGroup
+
+from service import logs
+from service.app import create_app
+from service.config import Config, ConfigError
+from service.store import migrate
+from service.store.engine import make_engine
+from service.store.reads import DeadLetterFilter, dead_letters, replay
+from service.store.state import LAST_ERROR, read_states
+
+
+def _config() -> Config:
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    logs.configure(config.log_level, config.log_json)
+    return config
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """line-item-relay: shop orders into HubSpot line items."""
+
+
+@main.command()
+def worker() -> None:
+    """Run the delivery loop until SIGTERM; finishes or releases its batch, exits 0."""
+    from service.hubspot.factory import build_client
+    from service.worker import Worker
+
+    config = _config()
+    engine = make_engine(config.database_url)
+    relay = Worker(config, engine, build_client(config, engine))
+    relay.install_signal_handlers()
+    relay.run_forever()
+
+
+@main.group()
+def db() -> None:
+    """The store's schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (the Procfile's release step)."""
+    config = _config()
+    migrate.upgrade(make_engine(config.database_url))
+    click.echo(f"store at revision {migrate.head_revision()}")
+
+
+@main.group()
+def hubspot() -> None:
+    """HubSpot portal setup and the bundled emulator."""
+
+
+@hubspot.command("setup")
+def hubspot_setup() -> None:
+    """Create the unique idProperty on line items if it is missing."""
+    from service.hubspot.factory import build_client
+    from service.hubspot.setup import SetupError, ensure_id_property
+
+    config = _config()
+    client = build_client(config, make_engine(config.database_url))
+    try:
+        click.echo(ensure_id_property(client, config.hubspot_id_property))
+    except SetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@hubspot.command("emulator")
+@click.option("--port", type=int, default=8025, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--rate-limit", type=int, default=100, show_default=True, help="Requests per 10 s.")
+@click.option("--latency", type=float, default=0.0, help="Seconds added to each API call.")
+@click.option("--id-property", default="external_line_item_id", show_default=True)
+def hubspot_emulator(
+    port: int, host: str, rate_limit: int, latency: float, id_property: str
+) -> None:
+    """Run the HubSpot emulator (a real HTTP server) until interrupted."""
+    from service.hubspot.emulator import EmulatorConfig, serve
+
+    config = EmulatorConfig(rate_limit=rate_limit, latency=latency)
+    config.unique_properties = {id_property}
+    config.known_properties = config.known_properties | {id_property}
+    click.echo(f"HubSpot emulator on http://{host}:{port} (token: sandbox-token)")
+    serve(port, config, host=host)
+
+
+@main.group("dead-letters")
+def dead_letters_group() -> None:
+    """Line items HubSpot refused for good, or that were retried for too long."""
+
+
+@dead_letters_group.command("list")
+@click.option("--source")
+@click.option("--store")
+@click.option("--order-id")
+@click.option("--limit", type=int, default=50, show_default=True)
+def dead_letters_list(
+    source: str | None, store: str | None, order_id: str | None, limit: int
+) -> None:
+    """Print dead letters as JSON lines."""
+    config = _config()
+    where = DeadLetterFilter(source=source, store=store, order_id=order_id)
+    with make_engine(config.database_url).connect() as conn:
+        items, _cursor = dead_letters(conn, where, after=None, limit=limit)
+    for item in items:
+        click.echo(json.dumps(item, sort_keys=True))
+
+
+@dead_letters_group.command("replay")
+@click.option("--key", "keys", multiple=True, help="A line item key; repeat for several.")
+@click.option("--source")
+@click.option("--store")
+@click.option("--order-id")
+@click.option("--all", "everything", is_flag=True, help="Replay every dead letter.")
+def dead_letters_replay(
+    keys: tuple[str, ...],
+    source: str | None,
+    store: str | None,
+    order_id: str | None,
+    everything: bool,
+) -> None:
+    """Send dead letters again: back to pending with attempts reset."""
+    if not (keys or source or store or order_id or everything):
+        raise click.UsageError("say which: --key, --source/--store/--order-id, or --all")
+    config = _config()
+    where = DeadLetterFilter(source=source, store=store, order_id=order_id, keys=keys or None)
+    count = replay(make_engine(config.database_url), where, now=time.time())
+    click.echo(f"replayed {count} line item(s)")
+
+
+@main.command()
+def status() -> None:
+    """Queue depth, dead letters, oldest pending, last HubSpot error."""
+    from service.store.queue import queue_depth
+
+    config = _config()
+    with make_engine(config.database_url).connect() as conn:
+        depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
+        depth["last_hubspot_error"] = read_states(conn).get(LAST_ERROR)
+    depth["sandbox"] = config.sandbox
+    depth["hubspot_base_url"] = config.hubspot_base_url
+    click.echo(json.dumps(depth, indent=2, sort_keys=True))
+
+
+@main.command("send-sample")
+@click.argument("source", type=click.Choice(["shopify", "woocommerce"]))
+@click.option("--url", help="The receiver; default http://127.0.0.1:$PORT/webhooks/<source>.")
+@click.option("--port", type=int, default=8000, show_default=True)
+def send_sample(source: str, url: str | None, port: int) -> None:
+    """Sign and post a realistic sample order with the configured secret."""
+    from service import samples
+
+    config = _config()
+    secrets = (
+        config.shopify_webhook_secrets
+        if source == "shopify"
+        else config.woocommerce_webhook_secrets
+    )
+    if not secrets:
+        raise click.ClickException(f"set {source.upper()}_WEBHOOK_SECRETS to sign the sample")
+    if source == "shopify":
+        body, headers = samples.shopify_request(samples.shopify_order(), secrets[0])
+    else:
+        body, headers = samples.woocommerce_request(samples.woocommerce_order(), secrets[0])
+    target = url or f"http://127.0.0.1:{port}/webhooks/{source}"
+    response = requests.post(target, data=body, headers=headers, timeout=10)
+    click.echo(f"{response.status_code} {response.text.strip()}")
+    if response.status_code >= 300:
+        sys.exit(1)
+
+
+@main.command("run")
+def run_all() -> None:
+    """Migrate, then run web and worker from the Procfile (plus the emulator in sandbox)."""
+    from service.devrun import run
+
+    sys.exit(run())

@@ -1,0 +1,162 @@
+"""Configuration: every environment variable is read here, once.
+
+`Config.from_env()` converts types and reports every missing or malformed variable in
+one `ConfigError`, so an operator fixes them all in one deploy. Nothing else in the
+service reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from environs import Env
+from environs.exceptions import EnvValidationError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/relay.sqlite3"
+DEFAULT_HUBSPOT_BASE_URL = "https://api.hubapi.com"
+DEFAULT_SANDBOX_PORT = 8025
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """One or more environment variables are missing or malformed."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        self.problems = problems
+        lines = [f"{name}: {'; '.join(msgs)}" for name, msgs in sorted(problems.items())]
+        super().__init__("invalid configuration:\n  " + "\n  ".join(lines))
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept a PaaS `postgres://` URL and pin PostgreSQL to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Config:
+    """The service's settings; construct directly in tests, from the environment in use."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    hubspot_access_token: str | None = field(default=None, repr=False)
+    hubspot_client_id: str | None = None
+    hubspot_client_secret: str | None = field(default=None, repr=False)
+    hubspot_refresh_token: str | None = field(default=None, repr=False)
+    hubspot_base_url: str = DEFAULT_HUBSPOT_BASE_URL
+    hubspot_id_property: str = "external_line_item_id"
+    hubspot_rate_limit: int = 100
+    shopify_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    woocommerce_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    relay_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    sandbox: bool = True
+    sandbox_port: int = DEFAULT_SANDBOX_PORT
+    max_body_bytes: int = MiB
+    linger_seconds: float = 0.5
+    batch_size: int = 100
+    batches_in_flight: int = 3
+    lease_seconds: float = 60.0
+    max_retry_age_seconds: float = 24 * 3600.0
+    request_timeout_seconds: float = 30.0
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON when stderr is not a terminal
+
+    @property
+    def uses_oauth(self) -> bool:
+        return bool(self.hubspot_refresh_token)
+
+    @property
+    def has_hubspot_credentials(self) -> bool:
+        return bool(self.hubspot_access_token or self.hubspot_refresh_token)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: object) -> Config:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """Read the environment; raise `ConfigError` listing every problem at once."""
+        env = Env(eager=False)
+        problems: dict[str, list[str]] = {}
+        values = _read(env, problems)
+        try:
+            env.seal()  # type: ignore[no-untyped-call]
+        except EnvValidationError as exc:
+            messages = exc.error_messages
+            assert isinstance(messages, dict)  # environs keys its messages by variable
+            for name, msgs in messages.items():
+                problems.setdefault(str(name), []).extend(str(m) for m in msgs)
+        if problems:
+            raise ConfigError(problems)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _secrets(env: Env, name: str, problems: dict[str, list[str]]) -> tuple[str, ...]:
+    """A comma-separated secret list; an empty entry would let anyone sign, so refuse it."""
+    raw = env.str(name, None)
+    if raw is None:
+        return ()
+    items = tuple(item.strip() for item in raw.split(","))
+    if any(not item for item in items):
+        problems.setdefault(name, []).append("contains an empty secret; remove it")
+    return tuple(item for item in items if item)
+
+
+def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
+    token = env.str("HUBSPOT_ACCESS_TOKEN", None) or None
+    client_id = env.str("HUBSPOT_CLIENT_ID", None) or None
+    client_secret = env.str("HUBSPOT_CLIENT_SECRET", None) or None
+    refresh = env.str("HUBSPOT_REFRESH_TOKEN", None) or None
+    oauth = [client_id, client_secret, refresh]
+    if any(oauth) and not all(oauth):
+        problems.setdefault("HUBSPOT_REFRESH_TOKEN", []).append(
+            "OAuth needs HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and "
+            "HUBSPOT_REFRESH_TOKEN together"
+        )
+    has_credentials = bool(token or refresh)
+    sandbox = env.bool("RELAY_SANDBOX", not has_credentials)
+    sandbox_port = env.int("RELAY_SANDBOX_PORT", DEFAULT_SANDBOX_PORT)
+    base_url = env.str("HUBSPOT_BASE_URL", None)
+    if base_url is None:
+        base_url = f"http://127.0.0.1:{sandbox_port}" if sandbox else DEFAULT_HUBSPOT_BASE_URL
+    rate_limit = env.int("HUBSPOT_RATE_LIMIT", 100)
+    if isinstance(rate_limit, int) and rate_limit <= 0:
+        problems.setdefault("HUBSPOT_RATE_LIMIT", []).append("must be a positive integer")
+    database_url = env.str("DATABASE_URL", None) or DEFAULT_DATABASE_URL
+    return {
+        "database_url": normalize_database_url(database_url),
+        "hubspot_access_token": token,
+        "hubspot_client_id": client_id,
+        "hubspot_client_secret": client_secret,
+        "hubspot_refresh_token": refresh,
+        "hubspot_base_url": base_url.rstrip("/"),
+        "hubspot_id_property": env.str("HUBSPOT_ID_PROPERTY", "external_line_item_id"),
+        "hubspot_rate_limit": rate_limit,
+        "shopify_webhook_secrets": _secrets(env, "SHOPIFY_WEBHOOK_SECRETS", problems),
+        "woocommerce_webhook_secrets": _secrets(env, "WOOCOMMERCE_WEBHOOK_SECRETS", problems),
+        "relay_api_keys": _secrets(env, "RELAY_API_KEYS", problems),
+        "sandbox": sandbox,
+        "sandbox_port": sandbox_port,
+        "max_body_bytes": env.int("RELAY_MAX_BODY_BYTES", MiB),
+        "linger_seconds": env.float("RELAY_LINGER_SECONDS", 0.5),
+        "batches_in_flight": env.int("RELAY_BATCHES_IN_FLIGHT", 3),
+        "lease_seconds": env.float("RELAY_LEASE_SECONDS", 60.0),
+        "max_retry_age_seconds": env.float("RELAY_MAX_RETRY_AGE_SECONDS", 24 * 3600.0),
+        "request_timeout_seconds": env.float("RELAY_HUBSPOT_TIMEOUT_SECONDS", 30.0),
+        "log_level": env.str("RELAY_LOG_LEVEL", "INFO").upper(),
+        "log_json": env.bool("RELAY_LOG_JSON", None),
+    }
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a SQLite URL, so its folder can be created; None for other stores."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url == "sqlite:///:memory:":
+        return None
+    return Path(database_url[len(prefix) :])

@@ -1,0 +1,71 @@
+"""`relay run` (what `make run` calls): the whole service on one machine.
+
+Applies migrations (the Procfile's release line), then runs the Procfile's web and
+worker lines together under honcho. Without HubSpot credentials it adds the bundled
+HubSpot emulator and points the worker at it (sandbox), and gives the receivers
+sandbox secrets when none are set, so a signed sample order can be sent at once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+
+from service.config import Config
+
+SANDBOX_DEFAULTS = {
+    "SHOPIFY_WEBHOOK_SECRETS": "sandbox-shopify-secret",
+    "WOOCOMMERCE_WEBHOOK_SECRETS": "sandbox-woocommerce-secret",
+    "RELAY_API_KEYS": "sandbox-api-key",
+}
+
+
+def child_environment(config: Config) -> dict[str, str]:
+    """The environment handed to each process: ours, plus sandbox defaults when sandboxed."""
+    env = dict(os.environ)  # passed through to the children, which read it via Config
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("PORT", "8000")
+    env.setdefault("RELAY_LOG_JSON", "false")
+    if config.sandbox:
+        for name, value in SANDBOX_DEFAULTS.items():
+            env.setdefault(name, value)
+    return env
+
+
+def run(procfile: Path = Path("Procfile")) -> int:
+    config = Config.from_env()
+    env = child_environment(config)
+    processes = parse_procfile(procfile.read_text()).processes
+    subprocess.run(processes["release"], shell=True, env=env, check=True)  # noqa: S602
+    manager = Manager()
+    if config.sandbox:
+        manager.add_process(
+            "hubspot", f"relay hubspot emulator --port {config.sandbox_port}", env=env
+        )
+    for name in ("web", "worker"):
+        manager.add_process(name, processes[name], env=env)
+    _print_welcome(config, env)
+    manager.loop()
+    return int(manager.returncode or 0)
+
+
+def _print_welcome(config: Config, env: dict[str, str]) -> None:
+    port = env["PORT"]
+    lines = [
+        f"line-item-relay on http://127.0.0.1:{port}  (readiness: /readyz, metrics: /metrics)",
+        f"HubSpot: {config.hubspot_base_url}" + ("  [sandbox emulator]" if config.sandbox else ""),
+        "Send a signed sample order from another terminal:",
+        f"  {sys.executable.rsplit('/', 1)[0]}/relay send-sample shopify --port {port}"
+        if not config.sandbox
+        else f"  SHOPIFY_WEBHOOK_SECRETS={env['SHOPIFY_WEBHOOK_SECRETS']} "
+        f".venv/bin/relay send-sample shopify --port {port}",
+    ]
+    if config.sandbox:
+        lines.append(f"  then: curl -s http://127.0.0.1:{config.sandbox_port}/_emulator/records")
+    print("\n".join(lines), flush=True)

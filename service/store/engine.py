@@ -1,0 +1,57 @@
+"""Engine construction: SQLite (WAL, one writer at a time) or PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from service.config import sqlite_path
+
+
+def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
+    """Create the engine for a URL; SQLite files get WAL and immediate transactions."""
+    path = sqlite_path(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead pooled connections behind
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN until the first write, which lets
+    # two writers deadlock on the upgrade from a read lock. Take the write lock up front.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode except on power loss
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def insert_for(conn: Connection, table: Any) -> Any:
+    """A dialect insert that offers `on_conflict_do_update` / `on_conflict_do_nothing`."""
+    if is_postgres(conn):
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -1,0 +1,64 @@
+"""The HubSpot request budget shared by every worker process, kept in the store.
+
+A sliding-window log: each request sent is a row in `hubspot_requests`. A worker may send
+when fewer than `limit` rows fall in the last `window` seconds and no pause is set. The
+check and the insert are one transaction under a lock (a PostgreSQL advisory lock; SQLite
+takes its single write lock at BEGIN IMMEDIATE), so two workers never both take the
+last slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Engine, delete, func, insert, select, text
+
+from service.store.engine import is_postgres
+from service.store.state import PAUSED_UNTIL, read_number, set_state
+from service.store.tables import hubspot_requests
+
+_LOCK_ID = 7_140_915  # arbitrary, fixed: the advisory lock that serialises budget checks
+WINDOW_MARGIN = 0.3  # seconds; send times and HubSpot's arrival times differ by latency jitter
+
+
+def try_acquire(engine: Engine, *, limit: int, window: float, now: float) -> float:
+    """Take one request slot: 0.0 when granted, else how many seconds to wait first."""
+    window += WINDOW_MARGIN
+    with engine.begin() as conn:
+        if is_postgres(conn):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+        paused_until = read_number(conn, PAUSED_UNTIL)
+        if paused_until is not None and paused_until > now:
+            return paused_until - now
+        conn.execute(delete(hubspot_requests).where(hubspot_requests.c.sent_at <= now - window))
+        count, oldest = conn.execute(
+            select(func.count(), func.min(hubspot_requests.c.sent_at)).where(
+                hubspot_requests.c.sent_at > now - window
+            )
+        ).one()
+        if count >= limit:
+            return max(0.01, float(oldest) + window - now)
+        conn.execute(insert(hubspot_requests).values(sent_at=now))
+        return 0.0
+
+
+def pause(engine: Engine, *, until: float, reason: str, now: float) -> None:
+    """Stop every worker from sending until `until` (a 429, or headers saying none left)."""
+    set_state(engine, PAUSED_UNTIL, reason[:500], number=until, now=now)
+
+
+def effective_limit(configured: int, headers: Mapping[str, str]) -> int:
+    """The smaller of the configured limit and HubSpot's `X-HubSpot-RateLimit-Max`."""
+    value = {k.lower(): v for k, v in headers.items()}.get("x-hubspot-ratelimit-max")
+    try:
+        return min(configured, int(value)) if value is not None else configured
+    except ValueError:
+        return configured
+
+
+def remaining(headers: Mapping[str, str]) -> int | None:
+    value = {k.lower(): v for k, v in headers.items()}.get("x-hubspot-ratelimit-remaining")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,91 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; see migrations/."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# One row per accepted delivery id; a second insert of the same id means a redelivery.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("delivery_id", String(255), nullable=False),
+    Column("received_at", Float, nullable=False),
+    UniqueConstraint("source", "delivery_id", name="uq_receipts_source_delivery"),
+)
+
+# The latest accepted version of each order, so its line items can be listed.
+orders = Table(
+    "orders",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("store", String(255), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("source_version", BigInteger, nullable=False),  # order updated_at, microseconds
+    Column("received_at", Float, nullable=False),
+)
+
+# The keyed state table: one row per HubSpot line item, by its idProperty value.
+# `version` counts accepted changes of `properties`; `delivered_version` is the last one
+# HubSpot confirmed. A row is due when state='pending' and next_attempt_at has passed.
+line_items = Table(
+    "line_items",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("store", String(255), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("properties", Text, nullable=False),  # canonical JSON (sorted keys)
+    Column("source_version", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("delivered_version", Integer, nullable=False, default=0),
+    Column("state", String(16), nullable=False),
+    Column("hubspot_id", String(64)),
+    Column("hubspot_new", Boolean),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("pending_since", Float),  # when the oldest undelivered version was accepted
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", Float),
+    Column("last_error", Text),
+    Column("dead_at", Float),
+    Column("delivered_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_line_items_due", line_items.c.state, line_items.c.next_attempt_at)
+Index("ix_line_items_order", line_items.c.source, line_items.c.store, line_items.c.order_id)
+
+# Request timestamps of the shared HubSpot rate budget (one row per request sent) and the
+# pause HubSpot asked for; shared by every worker process through the database.
+hubspot_requests = Table(
+    "hubspot_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sent_at", Float, nullable=False, index=True),
+)
+
+relay_state = Table(
+    "relay_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text),
+    Column("number", Float),
+    Column("updated_at", Float, nullable=False),
+)

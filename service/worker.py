@@ -1,0 +1,293 @@
+"""The relay worker: claim due line items, send one batch upsert, apply the outcome.
+
+`Worker.run_once()` handles one claim (tests call it directly); `run_forever()` keeps
+`batches_in_flight` claims going in threads until SIGTERM, then finishes or releases
+what it holds. Clock, sleep and jitter are injected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine
+
+from service import metrics, retry
+from service.config import Config
+from service.hubspot import outcomes as oc
+from service.hubspot.client import HubSpotClient
+from service.store import queue, rate_budget
+from service.store.queue import Claimed, DeadItem, DeliveredItem, RetryItem
+from service.store.state import AUTH_ERROR, LAST_ERROR, clear_state, set_state
+
+log = logging.getLogger("service.worker")
+RATE_WINDOW_SECONDS = 10.0
+AUTH_RECHECK_SECONDS = 60.0
+IDLE_SLEEP_SECONDS = 0.05
+
+
+class Worker:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        client: HubSpotClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.client = client
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self.stopping = threading.Event()
+        self.rate_limit = config.hubspot_rate_limit
+        self.auth_blocked_until = 0.0
+        self._name = f"{socket.gethostname()}:{os.getpid()}"
+
+    # -- one claim ---------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Claim and deliver one batch; the number of line items handled (0: none due)."""
+        now = self.clock()
+        if now < self.auth_blocked_until:
+            return 0
+        owner = f"{self._name}:{uuid.uuid4().hex[:12]}"
+        batch = queue.claim(
+            self.engine,
+            owner=owner,
+            now=now,
+            limit=self.config.batch_size,
+            lease_seconds=self.config.lease_seconds,
+            linger_seconds=self.config.linger_seconds,
+        )
+        if batch:
+            self._deliver(owner, batch)
+        return len(batch)
+
+    def _deliver(self, owner: str, batch: list[Claimed]) -> None:
+        pending = [batch]
+        while pending:
+            chunk = pending.pop()
+            if not self._wait_for_budget():
+                self._release(owner, [c for part in [chunk, *pending] for c in part])
+                return
+            outcome = self._send(chunk)
+            if isinstance(outcome, oc.Split):
+                middle = len(chunk) // 2
+                pending.extend([chunk[middle:], chunk[:middle]])
+                log.info("batch_split", extra={"event": "batch_split", "size": len(chunk)})
+            elif isinstance(outcome, oc.AuthFailed):
+                self._on_auth_failed(
+                    owner, outcome, [c for part in [chunk, *pending] for c in part]
+                )
+                return
+            else:
+                self._apply(owner, chunk, outcome)
+
+    def _send(self, chunk: Sequence[Claimed]) -> oc.Outcome:
+        sent: dict[str, str] = {}
+        inputs: list[dict[str, Any]] = []
+        for item in chunk:
+            trace = uuid.uuid4().hex[:20]
+            sent[trace] = item.key
+            inputs.append(
+                {
+                    "idProperty": self.config.hubspot_id_property,
+                    "id": item.key,
+                    "properties": item.properties,
+                    "objectWriteTraceId": trace,
+                }
+            )
+        started = self.clock()
+        answer = self.client.batch_upsert(inputs)
+        metrics.observe_hubspot_request(answer.status, len(inputs), self.clock() - started)
+        self._observe_headers(answer)
+        outcome = oc.classify(answer, sent, self.config.hubspot_id_property)
+        if isinstance(outcome, oc.PerInput):
+            # Re-key from trace ids to line item keys for the store.
+            return oc.PerInput({sent[t]: result for t, result in outcome.outcomes.items()})
+        log.warning(
+            "hubspot_batch_failed",
+            extra={
+                "event": "hubspot_batch_failed",
+                "status": answer.status,
+                "size": len(inputs),
+                "outcome": type(outcome).__name__,
+                "correlation_id": answer.correlation_id,
+            },
+        )
+        set_state(self.engine, LAST_ERROR, answer.describe(), now=self.clock())
+        return outcome
+
+    # -- applying outcomes -------------------------------------------------------
+
+    def _apply(self, owner: str, chunk: Sequence[Claimed], outcome: oc.Outcome) -> None:
+        now = self.clock()
+        if isinstance(outcome, oc.PerInput):
+            self._apply_per_input(owner, chunk, outcome, now)
+        elif isinstance(outcome, oc.Rejected):
+            queue.mark_dead(
+                self.engine,
+                owner=owner,
+                items=[DeadItem(c.key, outcome.reason) for c in chunk],
+                now=now,
+            )
+        elif isinstance(outcome, oc.Backoff):
+            self._apply_backoff(owner, chunk, outcome, now)
+
+    def _apply_per_input(
+        self, owner: str, chunk: Sequence[Claimed], outcome: oc.PerInput, now: float
+    ) -> None:
+        delivered: list[DeliveredItem] = []
+        confirmed: list[Claimed] = []
+        failed: list[tuple[Claimed, str, bool]] = []
+        for item in chunk:
+            result = outcome.outcomes[item.key]
+            if isinstance(result, oc.Success):
+                delivered.append(
+                    DeliveredItem(item.key, item.version, result.hubspot_id, result.new)
+                )
+                confirmed.append(item)
+            else:
+                failed.append((item, result.reason, result.permanent))
+        queue.mark_delivered(self.engine, owner=owner, items=delivered, now=now)
+        metrics.observe_delivered(confirmed, now)
+        if delivered:
+            clear_state(self.engine, AUTH_ERROR)
+        dead = [DeadItem(c.key, why) for c, why, permanent in failed if permanent]
+        self._retry_or_bury(
+            owner, [(c, why) for c, why, permanent in failed if not permanent], now, dead
+        )
+
+    def _apply_backoff(
+        self, owner: str, chunk: Sequence[Claimed], outcome: oc.Backoff, now: float
+    ) -> None:
+        if outcome.wait in (oc.Wait.RATE, oc.Wait.DAILY):
+            # The batch itself is fine; the budget is not. Give it back and pause everyone.
+            if outcome.wait is oc.Wait.DAILY:
+                until = retry.next_daily_reset(now)
+            else:
+                until = now + (outcome.retry_after or RATE_WINDOW_SECONDS)
+            rate_budget.pause(self.engine, until=until, reason=outcome.reason, now=now)
+            self._release(owner, list(chunk))
+            return
+        if outcome.wait is oc.Wait.LOCKED:
+            at = now + retry.LOCKED_SECONDS + self.jitter()
+            items = [RetryItem(c.key, at, outcome.reason) for c in chunk]
+            queue.mark_retry(self.engine, owner=owner, items=items, now=now)
+            return
+        self._retry_or_bury(owner, [(c, outcome.reason) for c in chunk], now, [])
+
+    def _retry_or_bury(
+        self, owner: str, failed: Sequence[tuple[Claimed, str]], now: float, dead: list[DeadItem]
+    ) -> None:
+        retries: list[RetryItem] = []
+        for item, why in failed:
+            at = retry.next_attempt(
+                item.attempts,
+                now,
+                item.pending_since,
+                self.config.max_retry_age_seconds,
+                self.jitter,
+            )
+            if at is None:
+                dead.append(
+                    DeadItem(item.key, f"gave up after {item.attempts + 1} attempts: {why}")
+                )
+            else:
+                retries.append(RetryItem(item.key, at, why))
+        queue.mark_retry(self.engine, owner=owner, items=retries, now=now)
+        queue.mark_dead(self.engine, owner=owner, items=dead, now=now)
+        metrics.observe_dead(len(dead))
+
+    def _on_auth_failed(self, owner: str, outcome: oc.AuthFailed, items: list[Claimed]) -> None:
+        now = self.clock()
+        log.error(
+            "hubspot_auth_failed", extra={"event": "hubspot_auth_failed", "reason": outcome.reason}
+        )
+        set_state(self.engine, AUTH_ERROR, outcome.reason, now=now)
+        self._release(owner, items)
+        self.auth_blocked_until = now + AUTH_RECHECK_SECONDS
+
+    def _release(self, owner: str, items: Sequence[Claimed]) -> None:
+        queue.release(self.engine, owner=owner, keys=[c.key for c in items], now=self.clock())
+
+    # -- rate budget -------------------------------------------------------------
+
+    def _wait_for_budget(self) -> bool:
+        """Block until a request slot is ours; False when asked to stop meanwhile."""
+        while not self.stopping.is_set():
+            wait = rate_budget.try_acquire(
+                self.engine, limit=self.rate_limit, window=RATE_WINDOW_SECONDS, now=self.clock()
+            )
+            if wait <= 0:
+                return True
+            self.sleep(min(wait, 0.25))
+        return False
+
+    def _observe_headers(self, answer: oc.Answer) -> None:
+        if not answer.headers:
+            return
+        self.rate_limit = rate_budget.effective_limit(
+            self.config.hubspot_rate_limit, answer.headers
+        )
+        left = rate_budget.remaining(answer.headers)
+        metrics.set_rate_budget_left(left)
+        if left is not None and left <= 0 and answer.status != 429:
+            # Someone else spends this app's budget too; let the window move on.
+            now = self.clock()
+            rate_budget.pause(
+                self.engine, until=now + 1.0, reason="rate limit remaining 0", now=now
+            )
+
+    # -- the loop ----------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        """Run `batches_in_flight` delivery loops until stop() or SIGTERM; then return."""
+        threads = [
+            threading.Thread(target=self._loop, name=f"relay-batch-{i}", daemon=True)
+            for i in range(max(1, self.config.batches_in_flight))
+        ]
+        for thread in threads:
+            thread.start()
+        log.info("worker_started", extra={"event": "worker_started", "threads": len(threads)})
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+        log.info("worker_stopped", extra={"event": "worker_stopped"})
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:
+                # A store outage must not kill the loop: leases expire and work resumes.
+                log.exception("worker_iteration_failed", extra={"event": "worker_iteration_failed"})
+                handled = 0
+                self.stopping.wait(1.0)
+            if handled == 0:
+                self.stopping.wait(IDLE_SLEEP_SECONDS)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("worker_stopping", extra={"event": "worker_stopping", "signal": signum})
+            self.stop()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
