@@ -37,10 +37,10 @@ def create_app(config: Config | None = None, engine: Engine | None = None) -> Fl
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service.api import health, webhooks
+    from service.api import health, internal, monitoring, openapi, webhooks
 
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(health.bp)
+    for blueprint in (webhooks.bp, internal.bp, health.bp, monitoring.bp, openapi.bp):
+        app.register_blueprint(blueprint)
 
 
 def _assign_request_id() -> None:

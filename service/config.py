@@ -49,6 +49,7 @@ class Config:
     hubspot_base_url: str = DEFAULT_HUBSPOT_BASE_URL
     hubspot_id_property: str = "external_line_item_id"
     hubspot_rate_limit: int = 100
+    rate_window_seconds: float = 10.0  # HubSpot's rolling window; shorter only in tests
     shopify_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     woocommerce_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     relay_api_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -63,6 +64,7 @@ class Config:
     request_timeout_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON when stderr is not a terminal
+    metrics_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR: sum metrics across processes
 
     @property
     def uses_oauth(self) -> bool:
@@ -151,6 +153,7 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "request_timeout_seconds": env.float("RELAY_HUBSPOT_TIMEOUT_SECONDS", 30.0),
         "log_level": env.str("RELAY_LOG_LEVEL", "INFO").upper(),
         "log_json": env.bool("RELAY_LOG_JSON", None),
+        "metrics_dir": env.str("PROMETHEUS_MULTIPROC_DIR", None) or None,
     }
 
 

@@ -30,7 +30,6 @@ from service.store.queue import Claimed, DeadItem, DeliveredItem, RetryItem
 from service.store.state import AUTH_ERROR, LAST_ERROR, clear_state, set_state
 
 log = logging.getLogger("service.worker")
-RATE_WINDOW_SECONDS = 10.0
 AUTH_RECHECK_SECONDS = 60.0
 IDLE_SLEEP_SECONDS = 0.05
 
@@ -180,7 +179,7 @@ class Worker:
             if outcome.wait is oc.Wait.DAILY:
                 until = retry.next_daily_reset(now)
             else:
-                until = now + (outcome.retry_after or RATE_WINDOW_SECONDS)
+                until = now + (outcome.retry_after or self.config.rate_window_seconds)
             rate_budget.pause(self.engine, until=until, reason=outcome.reason, now=now)
             self._release(owner, list(chunk))
             return
@@ -231,7 +230,10 @@ class Worker:
         """Block until a request slot is ours; False when asked to stop meanwhile."""
         while not self.stopping.is_set():
             wait = rate_budget.try_acquire(
-                self.engine, limit=self.rate_limit, window=RATE_WINDOW_SECONDS, now=self.clock()
+                self.engine,
+                limit=self.rate_limit,
+                window=self.config.rate_window_seconds,
+                now=self.clock(),
             )
             if wait <= 0:
                 return True

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
-from service import extensions, pipeline, signatures
+from service import extensions, metrics, pipeline, signatures
 from service.domain import Order, Source
 from service.errors import InvalidSignature, NotConfigured, ProblemError
 from service.sources import parse_json, shopify, woocommerce
@@ -20,6 +20,7 @@ SHOPIFY_TOPICS = frozenset(
     {"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited"}
 )
 WOOCOMMERCE_TOPICS = frozenset({"order.created", "order.updated"})
+KNOWN_TOPICS = SHOPIFY_TOPICS | WOOCOMMERCE_TOPICS  # metric labels stay bounded
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
 _STORE = re.compile(r"^[a-z0-9.:-]{1,200}(/[A-Za-z0-9._~/-]{0,50})?$")
 
@@ -46,7 +47,18 @@ def _ignored(topic: str | None) -> Response:
     return _json({"status": "ignored", "topic": topic}, 200)
 
 
+@bp.after_request
+def _count(response: Response) -> Response:
+    """Count every webhook by source, topic and outcome (the answer's status or error)."""
+    source = (request.path.rsplit("/", 1)[-1]) or "unknown"
+    topic = _header("X-Shopify-Topic", "shopify-topic", "X-WC-Webhook-Topic")
+    outcome = g.get("ingest_outcome") or f"http_{response.status_code}"
+    metrics.observe_webhook(source, topic if topic in KNOWN_TOPICS else "other", outcome)
+    return response
+
+
 def _json(body: dict[str, object], status: int) -> Response:
+    g.ingest_outcome = str(body["status"])
     response = jsonify(body)
     response.status_code = status
     return response

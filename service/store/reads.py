@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, select, update
@@ -37,6 +38,18 @@ class DeadLetterFilter:
         return and_(*parts)
 
 
+def iso(timestamp: float | None) -> str | None:
+    """Epoch seconds as an ISO 8601 UTC time for people and JSON."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_micros(micros: int) -> str:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def line_item_view(row: Row[Any]) -> dict[str, Any]:
     """One stored line item as the API and CLI show it."""
     return {
@@ -46,10 +59,10 @@ def line_item_view(row: Row[Any]) -> dict[str, Any]:
         "delivered_version": row.delivered_version,
         "hubspot_id": row.hubspot_id,
         "attempts": row.attempts,
-        "next_attempt_at": row.next_attempt_at if row.state == "pending" else None,
+        "next_attempt_at": iso(row.next_attempt_at) if row.state == "pending" else None,
         "last_error": row.last_error,
-        "dead_at": row.dead_at,
-        "delivered_at": row.delivered_at,
+        "dead_at": iso(row.dead_at),
+        "delivered_at": iso(row.delivered_at),
         "properties": json.loads(row.properties),
     }
 
@@ -76,7 +89,7 @@ def order_view(conn: Connection, source: str, store: str, order_id: str) -> dict
         "store": store,
         "order_id": order_id,
         "currency": order.currency,
-        "source_version": order.source_version,
+        "updated_at": iso_micros(order.source_version),
         "line_items": [line_item_view(row) for row in rows],
     }
 

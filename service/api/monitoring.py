@@ -1,0 +1,47 @@
+"""GET /metrics in Prometheus text format, summed across processes in multiprocess mode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import Engine
+
+from service import extensions, metrics
+from service.store.queue import queue_depth
+
+bp = Blueprint("monitoring", __name__)
+
+
+class QueueCollector:
+    """Queue gauges read from the store at scrape time (the same from every process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        with self._engine.connect() as conn:
+            depth = queue_depth(conn, time.time())
+        for name, help_text, value in metrics.queue_samples(depth):
+            yield GaugeMetricFamily(name, help_text, value=value)
+
+
+@bp.get("/metrics")
+def scrape() -> Response:
+    """Prometheus exposition of counters, histograms and queue gauges."""
+    config = extensions.config()
+    registry = REGISTRY
+    if config.metrics_dir:
+        # Each gunicorn worker writes its own files; this sums them for one answer.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=config.metrics_dir)  # type: ignore[no-untyped-call]
+    queue = CollectorRegistry()
+    queue.register(QueueCollector(extensions.engine()))
+    # Distinct metric families, so the two expositions concatenate into one valid page.
+    return Response(
+        generate_latest(registry) + generate_latest(queue), mimetype=CONTENT_TYPE_LATEST
+    )

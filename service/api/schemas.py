@@ -1,0 +1,86 @@
+"""Response and query schemas of the HTTP API; the OpenAPI document is built from these
+and from the request schemas in service.sources."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+STATES = ["pending", "delivered", "dead"]
+
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Raw(metadata={"description": "Field messages, keyed by field path."})
+    request_id = fields.String()
+
+
+class IngestAnswerSchema(Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["accepted", "duplicate", "stale", "ignored", "pong"]),
+    )
+    line_items = fields.Integer()
+    topic = fields.String(allow_none=True)
+
+
+class LineItemStatusSchema(Schema):
+    key = fields.String(required=True, metadata={"example": "erp:eu-store:SO-10042-1"})
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    version = fields.Integer(required=True)
+    delivered_version = fields.Integer(required=True)
+    hubspot_id = fields.String(allow_none=True)
+    attempts = fields.Integer(required=True)
+    next_attempt_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    last_error = fields.String(allow_none=True)
+    dead_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    delivered_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    properties = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class DeadLetterSchema(LineItemStatusSchema):
+    source = fields.String(required=True)
+    store = fields.String(required=True)
+    order_id = fields.String(required=True)
+
+
+class OrderStatusSchema(Schema):
+    source = fields.String(required=True)
+    store = fields.String(required=True)
+    order_id = fields.String(required=True)
+    currency = fields.String(required=True)
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    line_items = fields.List(fields.Nested(LineItemStatusSchema), required=True)
+
+
+class DeadLetterQuerySchema(Schema):
+    source = fields.String()
+    store = fields.String()
+    order_id = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+
+
+class DeadLetterPageSchema(Schema):
+    items = fields.List(fields.Nested(DeadLetterSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ReplayFilterSchema(Schema):
+    source = fields.String()
+    store = fields.String()
+    order_id = fields.String()
+
+
+class ReplayRequestSchema(Schema):
+    keys = fields.List(
+        fields.String(validate=validate.Length(1, 400)), validate=validate.Length(1, 1000)
+    )
+    filter = fields.Nested(ReplayFilterSchema)
+    all = fields.Boolean()
+
+
+class ReplayAnswerSchema(Schema):
+    replayed = fields.Integer(required=True)
