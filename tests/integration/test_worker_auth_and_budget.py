@@ -1,0 +1,157 @@
+"""OAuth renewal, the shared rate budget, and request validity against HubSpot's schema."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from sqlalchemy import Engine
+
+from service.config import Config
+from service.hubspot.emulator import Emulator, EmulatorConfig
+from service.store.engine import make_engine
+from service.store.state import StoredRefreshToken
+from tests.conftest import require_shared
+from tests.integration.worker_support import (
+    emulated_properties,
+    key_of,
+    make_worker,
+    props,
+    rows,
+    store_items,
+    worker_config,
+)
+
+CLIENT_ID = "client-id-1"
+CLIENT_SECRET = "client-secret-&;1"
+REFRESH_TOKEN = "refresh-token-initial"
+
+
+@pytest.fixture
+def oauth_emulator() -> Iterator[Emulator]:
+    config = EmulatorConfig(
+        seed=3,
+        access_tokens=set(),
+        oauth_client_id=CLIENT_ID,
+        oauth_client_secret=CLIENT_SECRET,
+        oauth_refresh_token=REFRESH_TOKEN,
+        refresh_token_reuse=0,
+    )
+    with Emulator(config) as running:
+        yield running
+
+
+def oauth_config(config: Config, emulator: Emulator) -> Config:
+    return worker_config(
+        config,
+        emulator,
+        hubspot_access_token=None,
+        hubspot_client_id=CLIENT_ID,
+        hubspot_client_secret=CLIENT_SECRET,
+        hubspot_refresh_token=REFRESH_TOKEN,
+    )
+
+
+def test_an_expired_oauth_token_is_renewed_without_losing_the_batch(
+    config: Config, engine: Engine, oauth_emulator: Emulator
+) -> None:
+    relay = oauth_config(config, oauth_emulator)
+    worker = make_worker(relay, engine)
+    store_items(engine, {"1": props("A")})
+    assert worker.run_once() == 1
+    oauth_emulator.expire_tokens()
+    store_items(engine, {"2": props("B")}, order_id="1002")
+    assert worker.run_once() == 1
+    assert set(emulated_properties(oauth_emulator)) == {key_of("1"), key_of("2")}
+    assert {r.state for r in rows(engine).values()} == {"delivered"}
+    assert oauth_emulator.stats()["by_status"].get("401") == 1
+    # HubSpot rotated the refresh token; the rotated one is kept for every process.
+    stored = StoredRefreshToken(engine, REFRESH_TOKEN).load()
+    assert stored is not None
+    assert stored != REFRESH_TOKEN
+
+
+def test_a_worker_restarted_after_rotation_uses_the_stored_refresh_token(
+    config: Config, engine: Engine, oauth_emulator: Emulator
+) -> None:
+    relay = oauth_config(config, oauth_emulator)
+    store_items(engine, {"1": props("A")})
+    make_worker(relay, engine).run_once()
+    # The initial refresh token is spent (no reuse allowed); a fresh worker must not use it.
+    store_items(engine, {"2": props("B")}, order_id="1002")
+    assert make_worker(relay, engine).run_once() == 1
+    assert {r.state for r in rows(engine).values()} == {"delivered"}
+
+
+def test_a_refused_refresh_token_stops_delivery_and_keeps_items_pending(
+    config: Config, engine: Engine, oauth_emulator: Emulator
+) -> None:
+    relay = oauth_config(config, oauth_emulator).replace(hubspot_refresh_token="not-a-token")
+    store_items(engine, {"1": props("A")})
+    worker = make_worker(relay, engine)
+    worker.run_once()
+    only = rows(engine)[key_of("1")]
+    assert (only.state, only.attempts, only.lease_owner) == ("pending", 0, None)
+    assert oauth_emulator.records() == {}
+
+
+def test_two_workers_share_one_rate_budget_and_never_meet_a_429(
+    config: Config, store_url: str
+) -> None:
+    with Emulator(EmulatorConfig(seed=5, rate_limit=4, rate_window=1.0)) as emulator:
+        relay = worker_config(config, emulator, batch_size=1, rate_window_seconds=1.0)
+        engines = [make_engine(store_url) for _ in range(2)]
+        store_items(engines[0], {str(n): props(f"Item {n}") for n in range(12)})
+        workers = [make_worker(relay, e) for e in engines]
+
+        def drain(worker_index: int) -> None:
+            while workers[worker_index].run_once():
+                pass
+
+        threads = [threading.Thread(target=drain, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        stats = emulator.stats()
+        assert stats["rate_limited"] == 0
+        assert stats["max_in_window"] <= 4
+        assert len(emulator.records()) == 12
+        for engine in engines:
+            engine.dispose()
+
+
+def test_every_request_the_worker_sends_validates_against_hubspots_schema(
+    config: Config, engine: Engine
+) -> None:
+    spec_path = require_shared("reference", "hubspot-openapi", "CRM_Line_Items__v3_lineItems.json")
+    spec = json.loads(spec_path.read_text())
+    schema = {
+        "$ref": "#/components/schemas/BatchInputSimplePublicObjectBatchInputUpsert",
+        "components": spec["components"],
+    }
+    validator = OAS30Validator(schema)
+    with Emulator(EmulatorConfig(seed=9)) as emulator:
+        emulator.configure(multi_status=False)
+        relay = worker_config(config, emulator)
+        items = {str(n): props(f"Item {n}", n % 4 + 1, f"{n}.25") for n in range(30)}
+        items["13"] = props("Bad", price="-1")
+        store_items(engine, items)
+        emulator.script("500")
+        worker = make_worker(relay, engine)
+        worker.run_once()
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE line_items SET next_attempt_at = 0")
+        worker.run_once()
+        bodies = emulator.requests_log()
+    assert len(bodies) >= 3  # the 500, the full batch, and the split halves
+    for body in bodies:
+        errors = sorted(str(e.message) for e in validator.iter_errors(body))
+        assert errors == []
+        ids = [item["id"] for item in body["inputs"]]
+        assert len(ids) == len(set(ids)) <= 100
+        traces = [item["objectWriteTraceId"] for item in body["inputs"]]
+        assert len(set(traces)) == len(traces)

@@ -1,0 +1,257 @@
+"""The worker against the HubSpot emulator over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from service.config import Config
+from service.hubspot.emulator import Emulator, EmulatorConfig
+from service.store import queue
+from service.store.state import AUTH_ERROR, PAUSED_UNTIL, read_number, read_states
+from tests.integration.worker_support import (
+    emulated_properties,
+    key_of,
+    make_worker,
+    props,
+    row,
+    rows,
+    sent_keys,
+    store_items,
+    worker_config,
+)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(EmulatorConfig(seed=7)) as running:
+        yield running
+
+
+@pytest.fixture
+def relay(config: Config, emulator: Emulator) -> Config:
+    return worker_config(config, emulator)
+
+
+def test_a_200_delivers_every_item_and_keeps_hubspot_ids(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("Beanie", 2, "24.50"), "2": props("Socks", 3, "12.00")})
+    assert make_worker(relay, engine).run_once() == 2
+    assert emulated_properties(emulator) == {
+        key_of("1"): props("Beanie", 2, "24.50"),
+        key_of("2"): props("Socks", 3, "12.00"),
+    }
+    records = emulator.records()
+    for line_id in ("1", "2"):
+        stored = row(engine, line_id)
+        assert stored.state == "delivered"
+        assert stored.delivered_version == stored.version == 1
+        assert stored.hubspot_id == records[key_of(line_id)]["id"]
+        assert stored.hubspot_new is True
+        assert stored.lease_owner is None
+
+
+def test_an_update_upserts_the_same_record_and_hubspot_says_not_new(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    worker = make_worker(relay, engine)
+    store_items(engine, {"1": props("Beanie", 2)})
+    worker.run_once()
+    first_id = row(engine, "1").hubspot_id
+    store_items(engine, {"1": props("Beanie", 5)}, version_minutes=1)
+    assert row(engine, "1").state == "pending"
+    worker.run_once()
+    assert emulated_properties(emulator)[key_of("1")]["quantity"] == "5"
+    assert len(emulator.records()) == 1
+    updated = row(engine, "1")
+    assert (updated.state, updated.version, updated.delivered_version) == ("delivered", 2, 2)
+    assert updated.hubspot_id == first_id
+    assert emulator.requests_log()[-1]["inputs"][0]["properties"]["quantity"] == "5"
+
+
+def test_a_207_with_3_of_100_failing_delivers_97_and_dead_letters_3_without_resending(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    bad = {"7", "42", "99"}
+    items = {
+        str(n): props(f"Item {n}", **({"no_such_property": "x"} if str(n) in bad else {}))
+        for n in range(100)
+    }
+    store_items(engine, items)
+    worker = make_worker(relay, engine)
+    assert worker.run_once() == 100
+    assert worker.run_once() == 0  # nothing left to send: the 3 are dead, not retried
+    assert len(emulator.requests_log()) == 1
+    assert emulator.stats()["by_status"] == {"207": 1}
+    states = {key: r.state for key, r in rows(engine).items()}
+    assert sorted(k for k, s in states.items() if s == "dead") == sorted(key_of(n) for n in bad)
+    assert sum(1 for s in states.values() if s == "delivered") == 97
+    assert len(emulator.records()) == 97
+    assert "no_such_property" in row(engine, "42").last_error
+
+
+def test_a_poisoned_batch_is_split_until_the_bad_input_is_isolated(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    # A portal that answers one 400 for the whole batch (no multi-status): split to find it.
+    emulator.configure(multi_status=False)
+    items = {str(n): props(f"Item {n}") for n in range(10)}
+    items["6"] = props("Item 6", price="-1.00")  # HubSpot: price cannot be negative
+    store_items(engine, items)
+    make_worker(relay, engine).run_once()
+    states = {key: r.state for key, r in rows(engine).items()}
+    assert states.pop(key_of("6")) == "dead"
+    assert set(states.values()) == {"delivered"}
+    assert len(emulator.records()) == 9
+    assert "price" in row(engine, "6").last_error
+    assert sent_keys(emulator)[0] == [key_of(str(n)) for n in range(10)]
+    # Every good item was written exactly once across the split requests.
+    written = [k for batch in sent_keys(emulator) for k in batch]
+    assert written.count(key_of("6")) > 1
+    assert emulator.stats()["by_status"]["200"] >= 2
+
+
+def test_a_newer_version_stored_while_the_older_is_in_flight_stays_pending(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("Beanie", 1)})
+    emulator.configure(latency=0.6)
+    worker = make_worker(relay, engine)
+    flight = threading.Thread(target=worker.run_once)
+    flight.start()
+    time.sleep(0.25)  # the batch with quantity 1 is now at HubSpot
+    store_items(engine, {"1": props("Beanie", 4)}, version_minutes=1)
+    flight.join()
+    after_first = row(engine, "1")
+    assert (after_first.state, after_first.version, after_first.delivered_version) == (
+        "pending",
+        2,
+        1,
+    )
+    emulator.configure(latency=0.0)
+    worker.run_once()
+    assert emulated_properties(emulator)[key_of("1")]["quantity"] == "4"
+    assert row(engine, "1").state == "delivered"
+
+
+def test_401_stops_delivery_keeps_everything_pending_and_reports_not_ready(
+    relay: Config, engine: Engine, emulator: Emulator, client: object
+) -> None:
+    store_items(engine, {"1": props("A"), "2": props("B")})
+    worker = make_worker(relay.replace(hubspot_access_token="revoked-token"), engine)
+    assert worker.run_once() == 2
+    assert worker.run_once() == 0  # paused: no more requests burn the budget
+    assert len(emulator.requests_log()) == 1
+    for r in rows(engine).values():
+        assert (r.state, r.attempts, r.lease_owner) == ("pending", 0, None)
+    with engine.connect() as conn:
+        assert "401" in (read_states(conn)[AUTH_ERROR] or "")
+    ready = client.get("/readyz")  # type: ignore[attr-defined]
+    assert ready.status_code == 503
+    assert ready.json["checks"]["hubspot"].startswith("credentials rejected")
+
+
+def test_a_423_retries_the_batch_no_sooner_than_two_seconds(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    emulator.script("423")
+    before = time.time()
+    make_worker(relay, engine).run_once()
+    locked = row(engine, "1")
+    assert locked.state == "pending"
+    assert locked.next_attempt_at >= before + 2.0
+    assert "423" in locked.last_error
+
+
+def test_a_ten_secondly_429_pauses_every_worker_and_gives_the_batch_back(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    emulator.script("429")
+    before = time.time()
+    worker = make_worker(relay, engine)
+    worker.run_once()
+    released = row(engine, "1")
+    assert (released.state, released.attempts, released.lease_owner) == ("pending", 0, None)
+    with engine.connect() as conn:
+        paused_until = read_number(conn, PAUSED_UNTIL)
+    assert paused_until is not None
+    assert paused_until >= before + relay.rate_window_seconds
+
+
+def test_a_daily_429_pauses_until_the_next_reset(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    emulator.script("daily")
+    make_worker(relay, engine).run_once()
+    with engine.connect() as conn:
+        paused_until = read_number(conn, PAUSED_UNTIL)
+    assert paused_until is not None
+    assert paused_until > time.time() + 60  # hours away, not seconds
+    assert row(engine, "1").attempts == 0
+
+
+@pytest.mark.parametrize("fault", ["500", "502", "503", "504", "477", "drop", "timeout"])
+def test_transient_failures_back_off_and_keep_the_item_pending(
+    relay: Config, engine: Engine, emulator: Emulator, fault: str
+) -> None:
+    emulator.configure(timeout_seconds=3.0)
+    store_items(engine, {"1": props("A")})
+    emulator.script(fault)
+    before = time.time()
+    make_worker(relay.replace(request_timeout_seconds=0.5), engine).run_once()
+    failed = row(engine, "1")
+    assert (failed.state, failed.attempts) == ("pending", 1)
+    assert failed.next_attempt_at >= before + 1.0
+    assert emulator.records() == {}
+
+
+def test_an_item_failing_past_the_maximum_age_is_dead_lettered(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    emulator.script("500", "500")
+    worker = make_worker(relay.replace(max_retry_age_seconds=0.5), engine)
+    worker.run_once()
+    assert row(engine, "1").state == "pending"
+    time.sleep(0.6)
+    with engine.begin() as conn:
+        conn.execute(queue.line_items.update().values(next_attempt_at=0))
+    worker.run_once()
+    dead = row(engine, "1")
+    assert dead.state == "dead"
+    assert dead.last_error.startswith("gave up after 2 attempts")
+
+
+def test_a_crashed_workers_lease_expires_and_another_worker_delivers(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    crashed = queue.claim(engine, owner="crashed", now=time.time(), limit=100, lease_seconds=0.3)
+    assert [c.key for c in crashed] == [key_of("1")]
+    worker = make_worker(relay, engine)
+    assert worker.run_once() == 0  # leased by the crashed worker
+    time.sleep(0.35)
+    assert worker.run_once() == 1
+    assert row(engine, "1").state == "delivered"
+    # The crashed worker coming back cannot overwrite the outcome it no longer owns.
+    assert queue.release(engine, owner="crashed", keys=[key_of("1")], now=time.time()) == 0
+
+
+def test_a_partial_batch_lingers_and_a_full_batch_goes_at_once(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    worker = make_worker(relay.replace(linger_seconds=0.4, batch_size=5), engine)
+    store_items(engine, {"1": props("A"), "2": props("B")})
+    assert worker.run_once() == 0
+    time.sleep(0.45)
+    assert worker.run_once() == 2
+    store_items(engine, {str(n): props(f"N{n}") for n in range(10, 15)}, order_id="2")
+    assert worker.run_once() == 5
