@@ -19,6 +19,35 @@ DEFAULT_HUBSPOT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_SANDBOX_PORT = 8025
 MiB = 1024 * 1024
 
+# Every variable `Config.from_env()` reads; README documents each, the deploy manifests
+# (app.json, render.yaml, compose) may set only these (a test holds all three together).
+VARIABLES = (
+    "DATABASE_URL",
+    "HUBSPOT_ACCESS_TOKEN",
+    "HUBSPOT_CLIENT_ID",
+    "HUBSPOT_CLIENT_SECRET",
+    "HUBSPOT_REFRESH_TOKEN",
+    "HUBSPOT_BASE_URL",
+    "HUBSPOT_ID_PROPERTY",
+    "HUBSPOT_RATE_LIMIT",
+    "SHOPIFY_WEBHOOK_SECRETS",
+    "WOOCOMMERCE_WEBHOOK_SECRETS",
+    "RELAY_API_KEYS",
+    "RELAY_SANDBOX",
+    "RELAY_SANDBOX_PORT",
+    "RELAY_MAX_BODY_BYTES",
+    "RELAY_LINGER_SECONDS",
+    "RELAY_BATCHES_IN_FLIGHT",
+    "RELAY_LEASE_SECONDS",
+    "RELAY_MAX_RETRY_AGE_SECONDS",
+    "RELAY_HUBSPOT_TIMEOUT_SECONDS",
+    "RELAY_LOG_LEVEL",
+    "RELAY_LOG_JSON",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
+# Read by gunicorn (deploy/gunicorn.conf.py), not by the app: the PaaS conventions.
+PLATFORM_VARIABLES = ("PORT", "WEB_CONCURRENCY")
+
 
 class ConfigError(Exception):
     """One or more environment variables are missing or malformed."""
