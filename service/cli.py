@@ -94,8 +94,7 @@ def hubspot_emulator(
     config = EmulatorConfig(rate_limit=rate_limit, latency=latency)
     config.unique_properties = {id_property}
     config.known_properties = config.known_properties | {id_property}
-    click.echo(f"HubSpot emulator on http://{host}:{port} (token: sandbox-token)")
-    serve(port, config, host=host)
+    serve(port, config, host=host)  # prints the address it listens on
 
 
 @main.group("dead-letters")

@@ -1,0 +1,387 @@
+"""Account-level state of the HubSpot emulator: configuration, tokens, rate windows, faults.
+
+No HTTP here: `EmulatorState` answers "is this caller authenticated?", "may this request
+run, and does it fault?" and "what does a token refresh return?" with `Reply` values that
+`service.hubspot.emulator` writes to the socket. Line items and properties live in
+`service.hubspot.emulator_crm` and `emulator_properties`; answer shapes in
+`emulator_replies`.
+
+Choices where HubSpot's behaviour is not documented (see shared/reference/hubspot.md):
+- One rate bucket for the whole emulated account, shared by every token: HubSpot counts
+  per app/account, and a rotated OAuth token must not get a fresh budget.
+- A request answered 429 (real or faulted) takes no slot in the rolling window and does
+  not count toward the daily limit; `max_in_window` still counts it, so a benchmark sees
+  how far a client overshot.
+- Refresh tokens rotate on every refresh; a used refresh token keeps working for
+  `refresh_token_reuse` more refreshes (default 1: a client whose refresh answer was lost
+  on the network can retry once), then answers BAD_REFRESH_TOKEN.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import secrets
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from service.hubspot.emulator_replies import (
+    Reply,
+    error_reply,
+    hubspot_error,
+    missing_scopes_reply,
+    oauth_error,
+    rate_limit_reply,
+    unauthenticated_reply,
+)
+
+DEFAULT_KNOWN_PROPERTIES = frozenset(
+    {
+        "name",
+        "description",
+        "price",
+        "quantity",
+        "discount",
+        "hs_discount_percentage",
+        "tax",
+        "hs_sku",
+        "hs_product_id",
+        "hs_line_item_currency_code",
+        "recurringbillingfrequency",
+        "hs_recurring_billing_period",
+        "hs_recurring_billing_start_date",
+        "hs_cost_of_goods_sold",
+        "hs_position_on_quote",
+        "hs_tax_rate_group_id",
+    }
+)
+DEFAULT_READ_ONLY_PROPERTIES = frozenset(
+    {"amount", "hs_object_id", "createdate", "hs_lastmodifieddate"}
+)
+
+# "daily" is the DAILY 429; "400-unattributed" a whole-batch 400 naming no input.
+FAULTS = frozenset(
+    {"500", "502", "503", "504", "423", "429", "daily", "477", "timeout", "drop", "401", "403"}
+    | {"400-unattributed"}
+)
+_RATE_FAULTS = frozenset({"429", "daily"})
+
+
+@dataclass
+class EmulatorConfig:
+    """The emulated portal. Fields may be changed while the emulator runs."""
+
+    access_tokens: set[str] = field(default_factory=lambda: {"sandbox-token"})
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = None
+    oauth_refresh_token: str | None = None
+    oauth_expires_in: int = 1800
+    refresh_token_reuse: int = 1  # extra refreshes a used refresh token still allows
+    unique_properties: set[str] = field(default_factory=lambda: {"external_line_item_id"})
+    known_properties: set[str] = field(default_factory=lambda: set(DEFAULT_KNOWN_PROPERTIES))
+    read_only_properties: set[str] = field(
+        default_factory=lambda: set(DEFAULT_READ_ONLY_PROPERTIES)
+    )
+    rate_limit: int = 100
+    rate_window: float = 10.0
+    daily_limit: int = 250_000
+    latency: float = 0.0
+    fault_rates: dict[str, float] = field(default_factory=dict)
+    seed: int | None = None
+    timeout_seconds: float = 35.0
+    missing_scopes: bool = False
+    multi_status: bool = True  # False: per-input problems always 400 the batch (no 207)
+    migration_retry_after: int = 1  # Retry-After of a 477; HubSpot's can be hours
+
+    def __post_init__(self) -> None:
+        _check_fault_names(self.fault_rates)
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Apply JSON-shaped changes all or nothing; ValueError names the bad field."""
+        converted = {name: _coerce(name, value) for name, value in changes.items()}
+        for name, value in converted.items():
+            setattr(self, name, value)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = sorted(value) if isinstance(value, set) else value
+        return out
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # bool is an int subclass, not a count
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list | set) and all(isinstance(v, str) for v in value)
+
+
+_SET_FIELDS = {"access_tokens", "unique_properties", "known_properties", "read_only_properties"}
+_FLOAT_FIELDS = {"rate_window", "latency", "timeout_seconds"}
+_INT_FIELDS = ("oauth_expires_in", "refresh_token_reuse", "rate_limit", "daily_limit")
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    **dict.fromkeys(_SET_FIELDS, _is_names),
+    **dict.fromkeys(_FLOAT_FIELDS, _is_number),
+    **dict.fromkeys((*_INT_FIELDS, "migration_retry_after"), _is_int),
+    **dict.fromkeys(
+        ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token"),
+        lambda v: v is None or isinstance(v, str),
+    ),
+    **dict.fromkeys(("missing_scopes", "multi_status"), lambda v: isinstance(v, bool)),
+    "seed": lambda v: v is None or _is_int(v),
+    "fault_rates": lambda v: isinstance(v, dict) and all(map(_is_number, v.values())),
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert one JSON value to the type of the config field `name`."""
+    accepts = _ACCEPTS.get(name)
+    if accepts is None or not accepts(value):
+        raise ValueError(f"bad value for config field {name!r}: {value!r}")
+    if name in _SET_FIELDS:
+        return set(value)
+    if name in _FLOAT_FIELDS:
+        return float(value)
+    if name == "fault_rates":
+        _check_fault_names(value)
+        return {k: float(v) for k, v in value.items()}
+    return value
+
+
+def _check_fault_names(names: Mapping[str, Any] | tuple[str, ...]) -> None:
+    unknown = sorted(set(names) - FAULTS)
+    if unknown:
+        raise ValueError(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
+
+
+def fault_reply(fault: str, config: EmulatorConfig) -> Reply:
+    """The answer a fault stands for; faults never touch records."""
+    if fault in _RATE_FAULTS:
+        return rate_limit_reply("DAILY" if fault == "daily" else "TEN_SECONDLY_ROLLING")
+    if fault == "drop":
+        return Reply(0, drop=True)
+    if fault == "timeout":
+        reply = error_reply(504, "The request timed out at the gateway.", "GATEWAY_TIMEOUT")
+        return Reply(504, reply.body, stall=config.timeout_seconds)
+    if fault == "401":
+        return unauthenticated_reply()
+    if fault == "403":
+        return missing_scopes_reply()
+    if fault == "423":
+        message = "Lock could not be acquired for this record. Retry after at least 2 seconds."
+        return error_reply(423, message, "LOCKED")
+    if fault == "477":
+        body = hubspot_error("Migration in progress, retry later.", "MIGRATION_IN_PROGRESS")
+        return Reply(477, body, {"Retry-After": str(config.migration_retry_after)})
+    if fault == "400-unattributed":
+        message = 'Property values were not valid: [{"isValid":false,"message":"invalid value"}]'
+        return error_reply(400, message, "VALIDATION_ERROR")
+    return error_reply(int(fault), f"HubSpot answered {fault} (emulated fault).", "INTERNAL_ERROR")
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of `EmulatorState.admit`: a refusal, or a go-ahead possibly faulted."""
+
+    reply: Reply | None = None
+    fault: str | None = None
+
+
+class EmulatorState:
+    """Tokens, rate windows, scripted faults, counters and the request log, under one lock."""
+
+    def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._rng = random.Random(self.config.seed)
+            self._script: deque[str] = deque()
+            self._window: deque[float] = deque()  # admitted requests
+            self._seen: deque[float] = deque()  # every rate-limited API request
+            self._max_seen = 0
+            self._daily_used = 0
+            self._counts: Counter[str] = Counter()
+            self._by_status: Counter[str] = Counter()
+            self._log: list[dict[str, Any]] = []
+            self._access: dict[str, float] = {}  # issued OAuth access token -> expiry
+            self._refresh_uses: Counter[str] = Counter()
+            self._refresh_issued: set[str] = set()
+
+    def configure(self, changes: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.config.update(changes)
+            if "seed" in changes:
+                self._rng = random.Random(self.config.seed)
+
+    # --- accounting -------------------------------------------------------------------
+
+    def note_request(self, upsert_body: dict[str, Any] | None = None) -> None:
+        """Count an API request; an upsert's parsed body goes to the request log."""
+        with self._lock:
+            self._counts["requests"] += 1
+            if upsert_body is not None:
+                self._counts["upsert_requests"] += 1
+                self._log.append(upsert_body)
+                inputs = upsert_body.get("inputs")
+                self._counts["inputs"] += len(inputs) if isinstance(inputs, list) else 0
+
+    def note_reply(self, reply: Reply) -> None:
+        with self._lock:
+            if reply.drop:
+                self._counts["dropped"] += 1
+                return
+            self._by_status[str(reply.status)] += 1
+            if reply.status == 429:
+                self._counts["rate_limited"] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            counts = {k: self._counts[k] for k in ("requests", "upsert_requests", "inputs")}
+            return {
+                **counts,
+                "by_status": dict(self._by_status),
+                "rate_limited": self._counts["rate_limited"],
+                "dropped": self._counts["dropped"],
+                "max_in_window": self._max_seen,
+                "daily_used": self._daily_used,
+            }
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._log)
+
+    # --- auth -------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> str | Reply:
+        """The kind of a good bearer token ("static" or "oauth"), else the 401 to answer."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return unauthenticated_reply()
+        with self._lock:
+            if token in self.config.access_tokens:
+                return "static"
+            expires_at = self._access.get(token)
+        if expires_at is None:
+            return unauthenticated_reply()
+        ago = self._clock() - expires_at
+        if ago >= 0:
+            message = f"The OAuth token used to make this call expired {int(ago)} second(s) ago."
+            return error_reply(401, message, "EXPIRED_AUTHENTICATION")
+        return "oauth"
+
+    def expire_tokens(self) -> None:
+        """Make every issued OAuth access token expired as of now."""
+        now = self._clock()
+        with self._lock:
+            self._access = {t: min(exp, now) for t, exp in self._access.items()}
+
+    def refresh(self, form: Mapping[str, str]) -> Reply:
+        """The OAuth token endpoint for grant_type=refresh_token."""
+        cfg = self.config
+        if form.get("grant_type") != "refresh_token":
+            return oauth_error(
+                "unsupported_grant_type", "grant_type is not supported", "BAD_GRANT_TYPE"
+            )
+        client = (form.get("client_id"), form.get("client_secret"))
+        if cfg.oauth_client_id is None or client != (cfg.oauth_client_id, cfg.oauth_client_secret):
+            return oauth_error("invalid_client", "client id or secret is invalid", "BAD_CLIENT_ID")
+        presented = form.get("refresh_token", "")
+        with self._lock:
+            if not self._refresh_usable(presented):
+                description = "refresh token is invalid, expired or revoked"
+                return oauth_error("invalid_grant", description, "BAD_REFRESH_TOKEN")
+            self._refresh_uses[presented] += 1
+            access = f"emu-at-{secrets.token_urlsafe(24)}"
+            refresh = f"emu-rt-{secrets.token_urlsafe(24)}"
+            self._access[access] = self._clock() + cfg.oauth_expires_in
+            self._refresh_issued.add(refresh)
+        return Reply(200, _token_body(access, refresh, cfg.oauth_expires_in))
+
+    def _refresh_usable(self, token: str) -> bool:
+        known = token in self._refresh_issued or (
+            bool(token) and token == self.config.oauth_refresh_token
+        )
+        return known and self._refresh_uses[token] <= self.config.refresh_token_reuse
+
+    # --- rate limits and faults -------------------------------------------------------
+
+    def admit(self, upsert: bool) -> Admission:
+        """Take a slot in the rolling window, or refuse with 429; pick an upsert's fault."""
+        cfg, now = self.config, self._clock()
+        with self._lock:
+            self._prune(now)
+            self._seen.append(now)
+            self._max_seen = max(self._max_seen, len(self._seen))
+            if self._daily_used >= cfg.daily_limit:
+                return Admission(reply=rate_limit_reply("DAILY"))
+            if len(self._window) >= cfg.rate_limit:
+                return Admission(reply=rate_limit_reply("TEN_SECONDLY_ROLLING"))
+            fault = self._next_fault() if upsert else None
+            if fault not in _RATE_FAULTS:
+                self._window.append(now)
+                self._daily_used += 1
+            return Admission(fault=fault)
+
+    def rate_headers(self, kind: str) -> dict[str, str]:
+        """X-HubSpot-RateLimit-* headers; the daily pair only for static tokens, as HubSpot."""
+        cfg = self.config
+        with self._lock:
+            self._prune(self._clock())
+            headers = {
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(cfg.rate_window * 1000)),
+                "X-HubSpot-RateLimit-Max": str(cfg.rate_limit),
+                "X-HubSpot-RateLimit-Remaining": str(max(0, cfg.rate_limit - len(self._window))),
+            }
+            if kind == "static":
+                headers["X-HubSpot-RateLimit-Daily"] = str(cfg.daily_limit)
+                remaining = max(0, cfg.daily_limit - self._daily_used)
+                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(remaining)
+        return headers
+
+    def script(self, faults: tuple[str, ...]) -> None:
+        _check_fault_names(faults)
+        with self._lock:
+            self._script.extend(faults)
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self.config.rate_window
+        for window in (self._window, self._seen):
+            while window and window[0] <= horizon:
+                window.popleft()
+
+    def _next_fault(self) -> str | None:
+        if self._script:
+            return self._script.popleft()
+        draw, total = self._rng.random(), 0.0
+        for fault, rate in sorted(self.config.fault_rates.items()):
+            total += rate
+            if draw < total:
+                return fault
+        return None
+
+
+def _token_body(access: str, refresh: str, expires_in: int) -> dict[str, Any]:
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": expires_in,
+        "token_type": "bearer",
+        "token_use": "access_token",
+        "hub_id": 12345678,
+        "scopes": ["crm.objects.line_items.read", "crm.objects.line_items.write", "oauth"],
+    }
