@@ -24,14 +24,8 @@ errorlog = "-"
 preload_app = False
 
 
-def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
-    """Give prometheus-client a fresh folder to sum metrics across worker processes."""
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-
-
 def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    """Tell prometheus-client a web worker is gone, so its live gauges stop counting."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

@@ -44,6 +44,11 @@ def worker() -> None:
     engine = make_engine(config.database_url)
     relay = Worker(config, engine, build_client(config, engine))
     relay.install_signal_handlers()
+    if config.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        # A worker on its own dyno has no web process to report its counters.
+        start_http_server(config.worker_metrics_port, addr="0.0.0.0")  # noqa: S104
     relay.run_forever()
 
 

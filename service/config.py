@@ -44,6 +44,7 @@ VARIABLES = (
     "RELAY_LOG_LEVEL",
     "RELAY_LOG_JSON",
     "PROMETHEUS_MULTIPROC_DIR",
+    "RELAY_WORKER_METRICS_PORT",
 )
 # Read by gunicorn (deploy/gunicorn.conf.py), not by the app: the PaaS conventions.
 PLATFORM_VARIABLES = ("PORT", "WEB_CONCURRENCY")
@@ -94,6 +95,7 @@ class Config:
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON when stderr is not a terminal
     metrics_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR: sum metrics across processes
+    worker_metrics_port: int | None = None  # the worker serves /metrics itself when set
 
     @property
     def uses_oauth(self) -> bool:
@@ -183,6 +185,7 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "log_level": env.str("RELAY_LOG_LEVEL", "INFO").upper(),
         "log_json": env.bool("RELAY_LOG_JSON", None),
         "metrics_dir": env.str("PROMETHEUS_MULTIPROC_DIR", None) or None,
+        "worker_metrics_port": env.int("RELAY_WORKER_METRICS_PORT", None),
     }
 
 

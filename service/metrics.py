@@ -5,10 +5,18 @@ so every web process reports the same numbers."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Gauge, Histogram
+# prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, when the metrics below are
+# created, and fails on a missing folder; the one read of the environment outside
+# service.config, because it must happen before that import.
+_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _MULTIPROC_DIR:
+    os.makedirs(_MULTIPROC_DIR, exist_ok=True)
+
+from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 
 if TYPE_CHECKING:
     from service.store.queue import Claimed
