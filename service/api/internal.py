@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from service import extensions, metrics, pipeline
 from service.api.auth import require_api_key
-from service.api.schemas import DeadLetterQuerySchema, ReplayRequestSchema
+from service.api.schemas import REPLAY_SCHEMAS, DeadLetterQuerySchema
 from service.errors import ProblemError
 from service.sources import parse_json
 from service.sources.internal import to_order
@@ -75,14 +75,11 @@ def list_dead_letters() -> Response:
 @require_api_key
 def replay_dead_letters() -> Response:
     """Send dead letters again, by keys, by filter, or all; attempts start over."""
-    body: dict[str, Any] = ReplayRequestSchema().load(_json_body())  # type: ignore[arg-type]
-    chosen = [name for name in ("keys", "filter", "all") if body.get(name)]
-    if len(chosen) != 1:
-        raise ProblemError(
-            "Give exactly one of keys, filter or all=true.",
-            errors={"_schema": ["Give exactly one of keys, filter or all=true."]},
-            status=422,
-        )
+    raw = _json_body()
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in REPLAY_SCHEMAS:
+        message = "Give exactly one of keys, filter or all=true."
+        raise ProblemError(message, errors={"_schema": [message]}, status=422)
+    body: dict[str, Any] = REPLAY_SCHEMAS[next(iter(raw))]().load(raw)
     where = DeadLetterFilter(keys=body.get("keys"), **body.get("filter", {}))
     count = replay(extensions.engine(), where, now=time.time())
     return jsonify({"replayed": count})

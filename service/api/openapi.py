@@ -106,7 +106,20 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": {
                 "summary": "Send dead letters again (by keys, by filter, or all)",
                 "security": [{"bearer": []}],
-                "requestBody": {"required": True, "content": {JSON: {"schema": "ReplayRequest"}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/ReplayByKeys"},
+                                    {"$ref": "#/components/schemas/ReplayByFilter"},
+                                    {"$ref": "#/components/schemas/ReplayAll"},
+                                ]
+                            }
+                        }
+                    },
+                },
                 "responses": {"200": _ok("ReplayAnswer", "How many"), **API_ERRORS},
             }
         },
@@ -131,6 +144,21 @@ def _paths() -> dict[str, dict[str, Any]]:
     }
 
 
+# What the custom fields accept, as JSON Schema, so generated clients send valid values.
+FIELD_SCHEMAS: dict[type, dict[str, str]] = {
+    ExactId: {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    Money: {"type": "string", "format": "decimal", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,10})?$"},
+    Currency: {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+}
+
+
+def _custom_field_patterns(self: Any, field: Any, **kwargs: Any) -> dict[str, str]:
+    for kind, schema in FIELD_SCHEMAS.items():
+        if isinstance(field, kind):
+            return schema
+    return {}
+
+
 @cache
 def build_spec() -> dict[str, Any]:
     plugin = MarshmallowPlugin()
@@ -141,8 +169,7 @@ def build_spec() -> dict[str, Any]:
         plugins=[plugin],
         info={"description": "Shop orders into HubSpot line items."},
     )
-    for field, openapi_type in ((ExactId, None), (Money, "decimal"), (Currency, None)):
-        plugin.map_to_openapi_type(field, "string", openapi_type)  # type: ignore[no-untyped-call]
+    plugin.converter.add_attribute_function(_custom_field_patterns)  # type: ignore[union-attr]
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for header in ("X-Shopify-Hmac-Sha256", "X-WC-Webhook-Signature"):
         spec.components.security_scheme(header, {"type": "apiKey", "in": "header", "name": header})
@@ -151,7 +178,9 @@ def build_spec() -> dict[str, Any]:
         ("IngestAnswer", schemas.IngestAnswerSchema),
         ("OrderStatus", schemas.OrderStatusSchema),
         ("DeadLetterPage", schemas.DeadLetterPageSchema),
-        ("ReplayRequest", schemas.ReplayRequestSchema),
+        ("ReplayByKeys", schemas.ReplayByKeysSchema),
+        ("ReplayByFilter", schemas.ReplayByFilterSchema),
+        ("ReplayAll", schemas.ReplayAllSchema),
         ("ReplayAnswer", schemas.ReplayAnswerSchema),
         ("InternalOrder", InternalOrderSchema),
         ("ShopifyOrder", ShopifyOrderSchema),

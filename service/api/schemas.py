@@ -3,7 +3,7 @@ and from the request schemas in service.sources."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 STATES = ["pending", "delivered", "dead"]
 
@@ -69,17 +69,47 @@ class DeadLetterPageSchema(Schema):
 
 
 class ReplayFilterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
     source = fields.String()
     store = fields.String()
     order_id = fields.String()
 
 
-class ReplayRequestSchema(Schema):
+class ReplayByKeysSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
     keys = fields.List(
-        fields.String(validate=validate.Length(1, 400)), validate=validate.Length(1, 1000)
+        fields.String(validate=validate.Length(1, 400)),
+        required=True,
+        validate=validate.Length(1, 1000),
     )
-    filter = fields.Nested(ReplayFilterSchema)
-    all = fields.Boolean()
+
+
+class ReplayByFilterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    filter = fields.Nested(
+        ReplayFilterSchema, required=True, metadata={"description": "{} matches every one"}
+    )
+
+
+class ReplayAllSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    all = fields.Boolean(required=True, validate=validate.Equal(True))
+
+
+# A replay request selects by exactly one of these; the body names which by its only key.
+REPLAY_SCHEMAS: dict[str, type[Schema]] = {
+    "keys": ReplayByKeysSchema,
+    "filter": ReplayByFilterSchema,
+    "all": ReplayAllSchema,
+}
 
 
 class ReplayAnswerSchema(Schema):

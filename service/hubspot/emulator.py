@@ -18,7 +18,7 @@ nothing. Unknown paths answer 404 without needing auth.
 
 Control endpoints, for tests in other processes (no auth, no rate limit, no latency):
 
-    GET  /_emulator/records | stats | requests | config
+    GET  /_emulator/records | stats | requests | timeline | config
     POST /_emulator/config {field: value}   POST /_emulator/script {"faults": [...]}
     POST /_emulator/reset                   POST /_emulator/expire-tokens
 
@@ -72,6 +72,7 @@ class Emulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()  # ends latency waits and stalls at stop()
+        self._current = threading.local()  # the upsert a handler thread is answering
 
     @property
     def config(self) -> EmulatorConfig:
@@ -144,6 +145,10 @@ class Emulator:
     def requests_log(self) -> list[dict[str, Any]]:
         return self._state.requests_log()
 
+    def timeline(self) -> list[dict[str, Any]]:
+        """When each upsert arrived and was answered, with its input ids."""
+        return self._state.timeline()
+
     def expire_tokens(self) -> None:
         self._state.expire_tokens()
 
@@ -163,6 +168,13 @@ class Emulator:
         self._state.note_reply(reply)
         return reply
 
+    def answered(self, status: int) -> None:
+        """The calling handler thread has written (or dropped) its answer."""
+        entry = getattr(self._current, "timing", None)
+        self._current.timing = None
+        if entry is not None:
+            self._state.note_finished(entry, status)
+
     def pause(self, seconds: float) -> None:
         """Wait, but no longer than until stop()."""
         if seconds > 0:
@@ -170,7 +182,7 @@ class Emulator:
 
     def _api(self, method: str, path: str, authorization: str | None, body: bytes) -> Reply:
         upsert = method == "POST" and _UPSERT.fullmatch(path) is not None
-        self._state.note_request(_as_logged(body) if upsert else None)
+        self._current.timing = self._state.note_request(_as_logged(body) if upsert else None)
         self.pause(self.config.latency)
         if method == "POST" and _TOKEN.fullmatch(path):
             return self._state.refresh(dict(parse_qsl(body.decode("utf-8", "replace"))))
@@ -215,6 +227,7 @@ class Emulator:
             "records": self.records,
             "stats": self.stats,
             "requests": self.requests_log,
+            "timeline": self.timeline,
             "config": self.config.to_json,
         }
         if method == "GET" and name in getters:
@@ -347,9 +360,12 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         body = self.rfile.read(length) if length > 0 else b""
         emulator = self.server.emulator
-        self._answer(
-            emulator, emulator.handle(method, self.path, self.headers.get("Authorization"), body)
-        )
+        reply: Reply | None = None
+        try:
+            reply = emulator.handle(method, self.path, self.headers.get("Authorization"), body)
+            self._answer(emulator, reply)
+        finally:
+            emulator.answered(0 if reply is None or reply.drop else reply.status)
 
     def _answer(self, emulator: Emulator, reply: Reply) -> None:
         if reply.drop:

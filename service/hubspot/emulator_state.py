@@ -217,6 +217,7 @@ class EmulatorState:
             self._counts: Counter[str] = Counter()
             self._by_status: Counter[str] = Counter()
             self._log: list[dict[str, Any]] = []
+            self._timeline: list[dict[str, Any]] = []  # one entry per upsert, as `_log`
             self._access: dict[str, float] = {}  # issued OAuth access token -> expiry
             self._refresh_uses: Counter[str] = Counter()
             self._refresh_issued: set[str] = set()
@@ -229,15 +230,30 @@ class EmulatorState:
 
     # --- accounting -------------------------------------------------------------------
 
-    def note_request(self, upsert_body: dict[str, Any] | None = None) -> None:
-        """Count an API request; an upsert's parsed body goes to the request log."""
+    def note_request(self, upsert_body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Count an API request; an upsert's parsed body goes to the request log.
+
+        For an upsert, returns its timeline entry (arrival time and input ids), which
+        `note_finished` completes once the answer is written.
+        """
         with self._lock:
             self._counts["requests"] += 1
-            if upsert_body is not None:
-                self._counts["upsert_requests"] += 1
-                self._log.append(upsert_body)
-                inputs = upsert_body.get("inputs")
-                self._counts["inputs"] += len(inputs) if isinstance(inputs, list) else 0
+            if upsert_body is None:
+                return None
+            self._counts["upsert_requests"] += 1
+            self._log.append(upsert_body)
+            inputs = upsert_body.get("inputs")
+            inputs = inputs if isinstance(inputs, list) else []
+            self._counts["inputs"] += len(inputs)
+            ids = [i.get("id") for i in inputs if isinstance(i, dict)]
+            entry = {"received_at": self._clock(), "finished_at": None, "status": None, "ids": ids}
+            self._timeline.append(entry)
+            return entry
+
+    def note_finished(self, entry: dict[str, Any], status: int) -> None:
+        """The answer to a timeline entry's upsert is written (status 0: dropped)."""
+        with self._lock:
+            entry.update(finished_at=self._clock(), status=status)
 
     def note_reply(self, reply: Reply) -> None:
         with self._lock:
@@ -263,6 +279,12 @@ class EmulatorState:
     def requests_log(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._log)
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """Per upsert, in arrival order: `received_at` (body read), `finished_at` (answer
+        written; None while in flight), `status` and the input `ids`."""
+        with self._lock:
+            return copy.deepcopy(self._timeline)
 
     # --- auth -------------------------------------------------------------------------
 

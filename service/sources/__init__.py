@@ -28,7 +28,8 @@ from service.money import parse_decimal
 # Shopify ids are int64 and WooCommerce ids are post ids: all fit in 64 unsigned bits.
 _MAX_ID = 2**64
 # A string id becomes part of "{source}:{store}:{id}", so no ':' and no whitespace.
-_ID_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# At most 64 characters: the store keeps order ids in a VARCHAR(64).
+_ID_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Bounds that keep arithmetic and storage cheap; no real order line comes near them.
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_QUANTITY = 2**31 - 1

@@ -44,7 +44,11 @@ class InternalOrderSchema(SourceSchema):
     source = fields.String(
         required=True,
         validate=SOURCE_NAME,
-        metadata={"description": "The calling system's name, e.g. 'erp'.", "example": "erp"},
+        metadata={
+            "description": "The calling system's name, e.g. 'erp'; not a shop's name.",
+            "example": "erp",
+            "not": {"enum": [s.value for s in Source]},
+        },
     )
     store = fields.String(required=True, validate=STORE_NAME, metadata={"example": "eu-store"})
     order_id = ExactId(required=True, metadata={"example": "SO-10042"})

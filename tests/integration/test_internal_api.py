@@ -252,7 +252,9 @@ def test_replay_by_keys_by_filter_and_all(client: FlaskClient, engine: Engine) -
     assert {(i["state"], i["attempts"]) for i in view["line_items"]} == {("pending", 0)}
 
 
-@pytest.mark.parametrize("body", [{}, {"keys": ["a"], "all": True}, {"filter": {}}, {"all": False}])
+@pytest.mark.parametrize(
+    "body", [{}, {"keys": ["a"], "all": True}, {"filter": {"colour": "red"}}, {"all": False}, []]
+)
 def test_replay_needs_exactly_one_selection(client: FlaskClient, body: dict[str, Any]) -> None:
     answer = client.post("/v1/dead-letters/replay", json=body, headers=AUTH)
     assert answer.status_code == 422

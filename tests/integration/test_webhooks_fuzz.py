@@ -1,0 +1,288 @@
+"""Property tests: whatever arrives at the webhook endpoints, the answer is never a 5xx,
+and a request without a valid signature never leaves a row in the store.
+
+One app on a SQLite file serves the whole module (hypothesis runs many examples per
+test, and function-scoped fixtures would be shared across them anyway).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from service import signatures
+from service.app import create_app
+from service.config import Config
+from service.store import migrate
+from service.store.engine import make_engine
+from service.store.tables import metadata
+from tests.conftest import SHOPIFY_SECRET, WOO_SECRET
+
+FUZZ = settings(max_examples=150, deadline=None)
+PROBLEM_JSON = "application/problem+json"
+SECRETS = {"shopify": SHOPIFY_SECRET, "woocommerce": WOO_SECRET}
+SIGNING = ("valid", "absent", "wrong-secret", "random")
+
+
+@dataclass
+class Relay:
+    client: FlaskClient
+    engine: Engine
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
+    path: Path = tmp_path_factory.mktemp("fuzz") / "relay.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    config = Config(
+        database_url=f"sqlite:///{path}",
+        shopify_webhook_secrets=(SHOPIFY_SECRET,),
+        woocommerce_webhook_secrets=(WOO_SECRET,),
+        hubspot_base_url="http://127.0.0.1:9",
+        log_level="WARNING",
+        log_json=True,
+    )
+    yield Relay(create_app(config, engine).test_client(), engine)
+    engine.dispose()
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }
+
+
+# --- strategies ----------------------------------------------------------------------
+
+# Header values as they can reach a WSGI app: latin-1 text without control characters.
+header_text = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+    max_size=80,
+)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def wrong(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly a plausible value of a field, else any JSON value (wrong types included)."""
+    return st.one_of(value, value, value, json_values)
+
+
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()
+)
+amounts = st.decimals(min_value=0, max_value=10**9, places=2).map(str) | st.integers(0, 10**6)
+text_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
+line_items = st.fixed_dictionaries(
+    {
+        "id": st.integers(min_value=0, max_value=2**63) | text_ids,
+        "name": st.text(min_size=1, max_size=40).filter(str.strip),
+        "quantity": st.integers(min_value=0, max_value=10**4),
+        "price": amounts,
+        "subtotal": amounts,
+        "total": amounts,
+    },
+    optional={
+        "sku": st.none() | st.text(max_size=12),
+        "current_quantity": st.none() | st.integers(min_value=0, max_value=10**4),
+        "discount_allocations": st.lists(st.fixed_dictionaries({"amount": amounts}), max_size=2),
+    },
+)
+valid_orders = st.fixed_dictionaries(
+    {
+        "id": st.integers(min_value=0, max_value=2**63) | text_ids,
+        "currency": st.sampled_from(["USD", "eur", "JPY", "KWD"]),
+        "updated_at": moments.map(datetime.isoformat),
+        "date_modified_gmt": moments.map(lambda m: m.replace(tzinfo=None).isoformat()),
+        "line_items": st.lists(line_items, max_size=4, unique_by=lambda line: str(line["id"])),
+    }
+)
+ORDER_KEYS = ("id", "currency", "updated_at", "date_modified_gmt", "line_items")
+LINE_KEYS = ("id", "name", "title", "quantity", "current_quantity", "price", "subtotal")
+LINE_KEYS += ("total", "sku", "discount_allocations")
+
+
+@st.composite
+def orders(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid order with up to three fields replaced by any JSON value or removed."""
+    order = draw(valid_orders)
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2, 3]))):
+        target = order
+        keys: tuple[str, ...] = ORDER_KEYS
+        raw = order.get("line_items")
+        lines = [line for line in raw if isinstance(line, dict)] if isinstance(raw, list) else []
+        if lines and draw(st.booleans()):
+            target = draw(st.sampled_from(lines))
+            keys = LINE_KEYS
+        key = draw(st.sampled_from(keys))
+        if draw(st.integers(min_value=0, max_value=4)) == 0:
+            target.pop(key, None)
+        else:
+            target[key] = draw(json_values)
+    return order
+
+
+@st.composite
+def json_bodies(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> bytes:
+    ascii_only = draw(st.booleans())
+    text = json.dumps(draw(values), ensure_ascii=ascii_only)
+    if draw(st.booleans()):
+        text = text.replace("/", "\\/")  # as PHP and Shopify escape it
+    return text.encode()
+
+
+# --- the request under test ----------------------------------------------------------
+
+
+def signed_headers(source: str, body: bytes, signing: str, junk: str) -> dict[str, str]:
+    name = "X-Shopify-Hmac-Sha256" if source == "shopify" else "X-WC-Webhook-Signature"
+    if signing == "valid":
+        return {name: signatures.sign(SECRETS[source], body)}
+    if signing == "wrong-secret":
+        return {name: signatures.sign(SECRETS[source] + "x", body)}
+    if signing == "random":
+        return {name: junk}
+    return {}
+
+
+def source_headers(source: str, topic: str, store: str, delivery: str) -> dict[str, str]:
+    if source == "shopify":
+        return {
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": store,
+            "X-Shopify-Webhook-Id": delivery,
+        }
+    return {
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Source": store,
+        "X-WC-Webhook-Delivery-ID": delivery,
+    }
+
+
+def check(
+    relay: Relay, source: str, body: bytes, signing: str, headers: dict[str, str], junk: str = ""
+) -> None:
+    """Post and check the two properties: no 5xx; no stored row without a valid signature."""
+    headers = headers | signed_headers(source, body, signing, junk)
+    before = row_counts(relay.engine)
+
+    response = relay.client.post(f"/webhooks/{source}", data=body, headers=headers)
+
+    event(f"{signing} -> {response.status_code}")
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert response.mimetype == PROBLEM_JSON
+        assert {"type", "title", "status"} <= response.get_json().keys()
+    signed = signing == "valid" or (
+        signing == "random" and signatures.is_valid(body, junk, [SECRETS[source]])
+    )
+    if not signed:
+        assert row_counts(relay.engine) == before
+        is_ping = source == "woocommerce" and signing == "absent" and response.status_code == 200
+        assert response.status_code == 401 or is_ping, response.get_data(as_text=True)
+        if is_ping:
+            assert response.get_json() == {"status": "pong"}
+    elif response.status_code not in (200, 202):
+        assert row_counts(relay.engine) == before
+
+
+TOPICS = {"shopify": ("orders/create", "orders/paid"), "woocommerce": ("order.created",)}
+STORES = {"shopify": "acme.myshopify.com", "woocommerce": "https://shop.example.com/"}
+sources = st.sampled_from(["shopify", "woocommerce"])
+signings = st.sampled_from(SIGNING)
+deliveries = st.uuids().map(str)
+
+
+def order_headers(source: str, delivery: str) -> dict[str, str]:
+    return source_headers(source, TOPICS[source][0], STORES[source], delivery)
+
+
+@FUZZ
+@given(source=sources, signing=signings, body=st.binary(max_size=2048), junk=header_text)
+def test_arbitrary_bytes_never_cause_a_5xx_or_an_unsigned_row(
+    relay: Relay, source: str, signing: str, body: bytes, junk: str
+) -> None:
+    check(relay, source, body, signing, order_headers(source, "bytes"), junk)
+
+
+@FUZZ
+@given(source=sources, signing=signings, body=json_bodies(json_values), delivery=deliveries)
+def test_arbitrary_json_never_causes_a_5xx_or_an_unsigned_row(
+    relay: Relay, source: str, signing: str, body: bytes, delivery: str
+) -> None:
+    check(relay, source, body, signing, order_headers(source, delivery))
+
+
+@FUZZ
+@given(source=sources, signing=signings, body=json_bodies(orders()), delivery=deliveries)
+def test_order_shaped_bodies_with_random_field_types_never_cause_a_5xx_or_an_unsigned_row(
+    relay: Relay, source: str, signing: str, body: bytes, delivery: str
+) -> None:
+    check(relay, source, body, signing, order_headers(source, delivery))
+
+
+EXTRA_HEADERS = (
+    *("X-Shopify-Event-Id", "shopify-topic", "shopify-shop-domain", "shopify-webhook-id"),
+    *("X-WC-Webhook-ID", "X-WC-Webhook-Resource", "Content-Type", "X-Request-ID"),
+)
+
+
+@st.composite
+def header_sets(draw: st.DrawFn, source: str) -> dict[str, str]:
+    """The source's headers, each either a working value or random text."""
+    topic = draw(st.sampled_from(TOPICS[source]) | header_text)
+    store = draw(st.sampled_from([STORES[source], "Acme.MyShopify.com", "http://a.b/c/"]))
+    store = draw(st.just(store) | header_text)
+    headers = source_headers(source, topic, store, draw(deliveries | header_text))
+    extra = st.sampled_from(EXTRA_HEADERS)
+    return headers | draw(st.dictionaries(extra, header_text, max_size=3))
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    source=sources,
+    signing=signings | st.just("valid"),
+    order_id=st.uuids().map(lambda value: value.int % 2**63),  # a new order each time
+)
+def test_random_header_values_never_cause_a_5xx_or_an_unsigned_row(
+    relay: Relay, data: st.DataObject, source: str, signing: str, order_id: int
+) -> None:
+    order = {
+        "id": order_id,
+        "currency": "USD",
+        "updated_at": "2026-11-27T09:15:00-05:00",
+        "date_modified_gmt": "2026-11-27T14:15:00",
+        "line_items": [
+            {"id": 1, "name": "A", "quantity": 1, "price": "1.00", "subtotal": "1.00"}
+            | {"total": "1.00"}
+        ],
+    }
+    body = json.dumps(order).encode()
+    check(relay, source, body, signing, data.draw(header_sets(source)))
