@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 import requests
 from flask.cli import FlaskGroup
+from sqlalchemy import Engine
 
 from service import logs
 from service.app import create_app
@@ -18,6 +21,16 @@ from service.store import migrate
 from service.store.engine import make_engine
 from service.store.reads import DeadLetterFilter, dead_letters, replay
 from service.store.state import LAST_ERROR, read_states
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[Engine]:
+    """The store for one command, its connections closed when the command ends."""
+    engine = make_engine(config.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _config() -> Config:
@@ -34,7 +47,7 @@ def main() -> None:
     """line-item-relay: shop orders into HubSpot line items."""
 
 
-@main.command()
+@main.command(with_appcontext=False)
 def worker() -> None:
     """Run the delivery loop until SIGTERM; finishes or releases its batch, exits 0."""
     from service.hubspot.factory import build_client
@@ -52,7 +65,7 @@ def worker() -> None:
     relay.run_forever()
 
 
-@main.group()
+@main.group(cls=click.Group)
 def db() -> None:
     """The store's schema."""
 
@@ -61,11 +74,12 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply migrations (the Procfile's release step)."""
     config = _config()
-    migrate.upgrade(make_engine(config.database_url))
+    with _store(config) as engine:
+        migrate.upgrade(engine)
     click.echo(f"store at revision {migrate.head_revision()}")
 
 
-@main.group()
+@main.group(cls=click.Group)
 def hubspot() -> None:
     """HubSpot portal setup and the bundled emulator."""
 
@@ -77,11 +91,11 @@ def hubspot_setup() -> None:
     from service.hubspot.setup import SetupError, ensure_id_property
 
     config = _config()
-    client = build_client(config, make_engine(config.database_url))
-    try:
-        click.echo(ensure_id_property(client, config.hubspot_id_property))
-    except SetupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _store(config) as engine:
+        try:
+            click.echo(ensure_id_property(build_client(config, engine), config.hubspot_id_property))
+        except SetupError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @hubspot.command("emulator")
@@ -102,7 +116,7 @@ def hubspot_emulator(
     serve(port, config, host=host)  # prints the address it listens on
 
 
-@main.group("dead-letters")
+@main.group("dead-letters", cls=click.Group)
 def dead_letters_group() -> None:
     """Line items HubSpot refused for good, or that were retried for too long."""
 
@@ -118,7 +132,7 @@ def dead_letters_list(
     """Print dead letters as JSON lines."""
     config = _config()
     where = DeadLetterFilter(source=source, store=store, order_id=order_id)
-    with make_engine(config.database_url).connect() as conn:
+    with _store(config) as engine, engine.connect() as conn:
         items, _cursor = dead_letters(conn, where, after=None, limit=limit)
     for item in items:
         click.echo(json.dumps(item, sort_keys=True))
@@ -142,17 +156,18 @@ def dead_letters_replay(
         raise click.UsageError("say which: --key, --source/--store/--order-id, or --all")
     config = _config()
     where = DeadLetterFilter(source=source, store=store, order_id=order_id, keys=keys or None)
-    count = replay(make_engine(config.database_url), where, now=time.time())
+    with _store(config) as engine:
+        count = replay(engine, where, now=time.time())
     click.echo(f"replayed {count} line item(s)")
 
 
-@main.command()
+@main.command(with_appcontext=False)
 def status() -> None:
     """Queue depth, dead letters, oldest pending, last HubSpot error."""
     from service.store.queue import queue_depth
 
     config = _config()
-    with make_engine(config.database_url).connect() as conn:
+    with _store(config) as engine, engine.connect() as conn:
         depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
         depth["last_hubspot_error"] = read_states(conn).get(LAST_ERROR)
     depth["sandbox"] = config.sandbox
@@ -160,7 +175,7 @@ def status() -> None:
     click.echo(json.dumps(depth, indent=2, sort_keys=True))
 
 
-@main.command("send-sample")
+@main.command("send-sample", with_appcontext=False)
 @click.argument("source", type=click.Choice(["shopify", "woocommerce"]))
 @click.option("--url", help="The receiver; default http://127.0.0.1:$PORT/webhooks/<source>.")
 @click.option("--port", type=int, default=8000, show_default=True)
@@ -187,7 +202,7 @@ def send_sample(source: str, url: str | None, port: int) -> None:
         sys.exit(1)
 
 
-@main.command("run")
+@main.command("run", with_appcontext=False)
 def run_all() -> None:
     """Migrate, then run web and worker from the Procfile (plus the emulator in sandbox)."""
     from service.devrun import run

@@ -133,7 +133,7 @@ class Config:
 def _secrets(env: Env, name: str, problems: dict[str, list[str]]) -> tuple[str, ...]:
     """A comma-separated secret list; an empty entry would let anyone sign, so refuse it."""
     raw = env.str(name, None)
-    if raw is None:
+    if not raw:  # unset or set to nothing: the receiver refuses every request
         return ()
     items = tuple(item.strip() for item in raw.split(","))
     if any(not item for item in items):

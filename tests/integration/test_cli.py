@@ -1,0 +1,139 @@
+"""The `relay` commands, run through click's runner with the environment they read."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, update
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from service.cli import main
+from service.config import Config
+from service.hubspot.emulator import Emulator, EmulatorConfig
+from service.store.tables import line_items
+from tests.integration.worker_support import key_of, props, store_items
+
+SECRET = "cli-shopify-secret&;"
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(EmulatorConfig(seed=4)) as running:
+        yield running
+
+
+def relay(args: list[str], env: dict[str, str]) -> Result:
+    # Only these variables: a developer's exported ones must not leak into the test.
+    base = {"RELAY_LOG_JSON": "true", "SHOPIFY_WEBHOOK_SECRETS": "", "HUBSPOT_ACCESS_TOKEN": ""}
+    return CliRunner().invoke(main, args, env={**base, **env}, catch_exceptions=False)
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: object) -> None:
+    result = relay(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"})
+    assert result.exit_code == 0
+    assert "store at revision 0001" in result.output
+
+
+def test_a_bad_environment_is_reported_in_full_before_anything_runs() -> None:
+    result = CliRunner().invoke(
+        main, ["status"], env={"HUBSPOT_RATE_LIMIT": "x", "SHOPIFY_WEBHOOK_SECRETS": "a,,b"}
+    )
+    assert result.exit_code != 0
+    assert "HUBSPOT_RATE_LIMIT" in result.output
+    assert "SHOPIFY_WEBHOOK_SECRETS" in result.output
+
+
+def test_status_shows_queue_depth_dead_letters_and_the_last_hubspot_error(
+    store_url: str, engine: Engine
+) -> None:
+    store_items(engine, {"1": props("A"), "2": props("B"), "3": props("C")})
+    with engine.begin() as conn:
+        conn.execute(update(line_items).where(line_items.c.key == key_of("3")).values(state="dead"))
+    result = relay(["status"], {"DATABASE_URL": store_url})
+    assert result.exit_code == 0
+    status = json.loads(result.output)
+    assert (status["pending"], status["dead"]) == (2, 1)
+    assert status["oldest_pending_age_seconds"] >= 0
+    assert status["last_hubspot_error"] is None
+
+
+def test_dead_letters_are_listed_and_replayed_from_the_command_line(
+    store_url: str, engine: Engine
+) -> None:
+    store_items(engine, {"1": props("A"), "2": props("B")})
+    with engine.begin() as conn:
+        conn.execute(update(line_items).values(state="dead", last_error="400 VALIDATION_ERROR"))
+    listed = relay(["dead-letters", "list"], {"DATABASE_URL": store_url})
+    keys = [json.loads(line)["key"] for line in listed.output.splitlines()]
+    assert keys == [key_of("1"), key_of("2")]
+    assert relay(["dead-letters", "replay"], {"DATABASE_URL": store_url}).exit_code == 2
+    one = relay(["dead-letters", "replay", "--key", key_of("1")], {"DATABASE_URL": store_url})
+    assert "replayed 1 line item(s)" in one.output
+    rest = relay(["dead-letters", "replay", "--all"], {"DATABASE_URL": store_url})
+    assert "replayed 1 line item(s)" in rest.output
+    assert relay(["dead-letters", "list"], {"DATABASE_URL": store_url}).output == ""
+
+
+def hubspot_env(store_url: str, emulator: Emulator) -> dict[str, str]:
+    return {
+        "DATABASE_URL": store_url,
+        "HUBSPOT_ACCESS_TOKEN": "sandbox-token",
+        "HUBSPOT_BASE_URL": emulator.url,
+    }
+
+
+def test_hubspot_setup_creates_the_unique_property_then_finds_it(
+    store_url: str, emulator: Emulator
+) -> None:
+    env = {**hubspot_env(store_url, emulator), "HUBSPOT_ID_PROPERTY": "relay_line_key"}
+    created = relay(["hubspot", "setup"], env)
+    assert created.exit_code == 0
+    assert "created unique line item property 'relay_line_key'" in created.output
+    again = relay(["hubspot", "setup"], env)
+    assert "exists with unique values" in again.output
+
+
+def test_hubspot_setup_refuses_an_existing_property_that_is_not_unique(
+    store_url: str, emulator: Emulator
+) -> None:
+    env = {**hubspot_env(store_url, emulator), "HUBSPOT_ID_PROPERTY": "name"}
+    result = CliRunner().invoke(main, ["hubspot", "setup"], env=env)
+    assert result.exit_code == 1
+    assert "exists but is not unique" in result.output
+
+
+def test_hubspot_setup_explains_a_missing_scope(store_url: str, emulator: Emulator) -> None:
+    emulator.configure(missing_scopes=True)
+    env = {**hubspot_env(store_url, emulator), "HUBSPOT_ID_PROPERTY": "relay_line_key"}
+    result = CliRunner().invoke(main, ["hubspot", "setup"], env=env)
+    assert result.exit_code == 1
+    assert "MISSING_SCOPES" in result.output
+    assert "sandbox-token" not in result.output
+
+
+def test_send_sample_signs_and_posts_an_order_that_is_stored(
+    store_url: str, engine: Engine, config: Config
+) -> None:
+    app = create_app(config.replace(shopify_webhook_secrets=(SECRET,)), engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = relay(
+            ["send-sample", "shopify", "--port", str(server.server_port)],
+            {"DATABASE_URL": store_url, "SHOPIFY_WEBHOOK_SECRETS": SECRET},
+        )
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("202 ")
+    time.sleep(0.05)
+    with engine.connect() as conn:
+        stored = conn.execute(line_items.select()).all()
+    assert len(stored) == 3
