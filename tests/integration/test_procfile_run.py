@@ -1,0 +1,62 @@
+"""`relay run` (what `make run` starts): the Procfile's release, web and worker lines under
+honcho, with the emulator in sandbox mode; a signed sample order reaches the emulator."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.processes import VENV_BIN, base_env, free_port, run_process, wait_http
+
+RELAY = str(VENV_BIN / "relay")
+
+
+def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulator(
+    tmp_path: Path,
+) -> None:
+    port, hubspot_port = free_port(), free_port()
+    env = base_env(
+        PORT=str(port),
+        RELAY_SANDBOX_PORT=str(hubspot_port),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}",
+        RELAY_LINGER_SECONDS="0.2",
+    )
+    with run_process([RELAY, "run"], env=env) as run:
+        ready = wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60, process=run).json()
+        assert ready["sandbox"] is True
+        assert ready["checks"]["hubspot"] == "sandbox"
+        assert ready["sources_without_secret"] == []  # sandbox secrets were filled in
+        assert "relay send-sample shopify" in run.output()
+        sample = subprocess.run(
+            [RELAY, "send-sample", "shopify", "--port", str(port)],
+            env={**env, "SHOPIFY_WEBHOOK_SECRETS": "sandbox-shopify-secret"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert sample.returncode == 0, sample.stdout + sample.stderr
+        assert sample.stdout.startswith("202 ")
+        records: dict[str, object] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(records) < 3:
+            records = requests.get(
+                f"http://127.0.0.1:{hubspot_port}/_emulator/records", timeout=5
+            ).json()
+            time.sleep(0.2)
+        assert sorted(records) == [
+            "shopify:sample-shop.myshopify.com:58400000000011",
+            "shopify:sample-shop.myshopify.com:58400000000012",
+            "shopify:sample-shop.myshopify.com:58400000000013",
+        ]
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) is not None
+    output = run.output()
+    assert "store at revision" in output  # the Procfile's release line ran first
+    for name in ("hubspot", "web", "worker"):
+        assert f"{name} started" in output
+    assert "worker_stopped" in output  # honcho passed SIGTERM on; the worker let go cleanly
