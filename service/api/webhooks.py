@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -125,7 +126,9 @@ def woocommerce_webhook() -> Response:
         if not config.woocommerce_webhook_secrets:
             raise NotConfigured("No woocommerce webhook secret is configured; refusing requests.")
         return _json({"status": "pong"}, 200)
-    body = _verified_body(Source.WOOCOMMERCE, config.woocommerce_webhook_secrets, signature)
+    body = _verified_body(
+        Source.WOOCOMMERCE, _woocommerce_keys(config.woocommerce_webhook_secrets), signature
+    )
     topic = request.headers.get("X-WC-Webhook-Topic")
     if topic not in WOOCOMMERCE_TOPICS:
         return _ignored(topic)
@@ -134,6 +137,12 @@ def woocommerce_webhook() -> Response:
     delivery = request.headers.get("X-WC-Webhook-Delivery-ID")
     delivery_ids = [f"delivery:{delivery}"] if delivery else []
     return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids))
+
+
+def _woocommerce_keys(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """WooCommerce signs with wp_specialchars_decode(stored secret); an operator who copied
+    the stored, HTML-escaped form (`a&amp;b`) still verifies."""
+    return secrets + tuple(html.unescape(s) for s in secrets if html.unescape(s) != s)
 
 
 def _is_ping() -> bool:

@@ -598,3 +598,16 @@ def test_a_failure_inside_the_transaction_answers_503_and_keeps_no_receipt_or_or
     assert row_counts(engine) == empty_counts()
     with engine.connect() as conn:
         assert conn.execute(sa.select(orders)).first() is None
+
+
+def test_a_secret_configured_in_its_html_escaped_form_still_verifies(
+    config: Config, engine: Engine
+) -> None:
+    # WooCommerce keys the HMAC with wp_specialchars_decode(secret); an operator may have
+    # copied the stored form "wc-test-secret&amp;two" instead of "wc-test-secret&two".
+    escaped = create_app(config.replace(woocommerce_webhook_secrets=("s&amp;t;x",)), engine)
+    body = wp_json(sample_order())
+    response = escaped.test_client().post(
+        PATH, data=body, headers=woo_headers(body, secret="s&t;x")
+    )
+    assert response.status_code == 202
