@@ -61,8 +61,8 @@ class Worker:
     def run_once(self) -> int:
         """Claim and deliver one batch; the number of line items handled (0: none due)."""
         now = self.clock()
-        if now < self.auth_blocked_until:
-            return 0
+        if now < self.auth_blocked_until or rate_budget.paused_until(self.engine) > now:
+            return 0  # claiming now would only hold line items that cannot be sent
         owner = f"{self._name}:{uuid.uuid4().hex[:12]}"
         batch = queue.claim(
             self.engine,
@@ -227,8 +227,10 @@ class Worker:
     # -- rate budget -------------------------------------------------------------
 
     def _wait_for_budget(self) -> bool:
-        """Block until a request slot is ours; False when asked to stop meanwhile."""
-        while not self.stopping.is_set():
+        """Block until a request slot is ours; False when asked to stop meanwhile, or when
+        the wait would outlast half the lease (another worker could take the claim)."""
+        give_up_at = self.clock() + self.config.lease_seconds / 2
+        while not self.stopping.is_set() and self.clock() < give_up_at:
             wait = rate_budget.try_acquire(
                 self.engine,
                 limit=self.rate_limit,

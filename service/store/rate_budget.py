@@ -42,6 +42,12 @@ def try_acquire(engine: Engine, *, limit: int, window: float, now: float) -> flo
         return 0.0
 
 
+def paused_until(engine: Engine) -> float:
+    """Until when every worker must hold off (0.0: no pause set)."""
+    with engine.connect() as conn:
+        return read_number(conn, PAUSED_UNTIL) or 0.0
+
+
 def pause(engine: Engine, *, until: float, reason: str, now: float) -> None:
     """Stop every worker from sending until `until` (a 429, or headers saying none left)."""
     set_state(engine, PAUSED_UNTIL, reason[:500], number=until, now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -108,8 +109,11 @@ def test_two_workers_share_one_rate_budget_and_never_meet_a_429(
         workers = [make_worker(relay, e) for e in engines]
 
         def drain(worker_index: int) -> None:
-            while workers[worker_index].run_once():
-                pass
+            # As run_forever does: idle (paused or nothing due) means try again shortly.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(emulator.records()) < 12:
+                if not workers[worker_index].run_once():
+                    time.sleep(0.05)
 
         threads = [threading.Thread(target=drain, args=(i,)) for i in range(2)]
         for thread in threads:

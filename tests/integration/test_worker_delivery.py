@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from service.config import Config
 from service.hubspot.emulator import Emulator, EmulatorConfig
-from service.store import queue
+from service.store import queue, rate_budget
 from service.store.state import AUTH_ERROR, PAUSED_UNTIL, read_number, read_states
 from tests.integration.worker_support import (
     emulated_properties,
@@ -255,3 +255,25 @@ def test_a_partial_batch_lingers_and_a_full_batch_goes_at_once(
     assert worker.run_once() == 2
     store_items(engine, {str(n): props(f"N{n}") for n in range(10, 15)}, order_id="2")
     assert worker.run_once() == 5
+
+
+def test_while_the_budget_is_paused_nothing_is_claimed(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    rate_budget.pause(engine, until=time.time() + 30, reason="429 DAILY", now=time.time())
+    assert make_worker(relay, engine).run_once() == 0
+    assert row(engine, "1").lease_owner is None
+    assert emulator.requests_log() == []
+
+
+def test_a_budget_wait_longer_than_half_the_lease_gives_the_claim_back(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    tight = relay.replace(hubspot_rate_limit=1, lease_seconds=0.4)
+    assert rate_budget.try_acquire(engine, limit=1, window=10.0, now=time.time()) == 0.0
+    assert make_worker(tight, engine).run_once() == 1
+    released = row(engine, "1")
+    assert (released.state, released.lease_owner, released.attempts) == ("pending", None, 0)
+    assert emulator.requests_log() == []
