@@ -3,6 +3,13 @@ the PaaS conventions; everything else the app reads through service.config."""
 
 import os
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Imported here, not in the hook: child_exit runs in a signal handler, and a second
+    # worker exiting during a first import would see a half-initialised module.
+    from prometheus_client import multiprocess
+else:
+    multiprocess = None
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
@@ -26,7 +33,5 @@ preload_app = False
 
 def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
     """Tell prometheus-client a web worker is gone, so its live gauges stop counting."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
+    if multiprocess is not None:
         multiprocess.mark_process_dead(worker.pid)

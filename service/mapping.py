@@ -6,16 +6,23 @@ by default are set: an unknown property makes HubSpot reject the whole input.
 
 from __future__ import annotations
 
-from service.domain import LineItem, LineItemInput, Order
+from service.domain import LineItem, LineItemInput, Order, Source
 from service.money import format_amount
 
+SHOP_SOURCES = frozenset(source.value for source in Source)
 
-def line_item_key(source: str, store: str, line_id: str) -> str:
-    """Return the `idProperty` value of a line item: "{source}:{store}:{line id}".
 
-    The store is part of it because WooCommerce ids restart on every site.
+def line_item_key(source: str, store: str, line_id: str, order_id: str | None = None) -> str:
+    """Return the `idProperty` value of a line item.
+
+    Shops number line items uniquely per store: "{source}:{store}:{line id}" (the store is
+    part of it because WooCommerce ids restart on every site). An internal system's line
+    ids need only be unique within the order, so its keys carry the order id too:
+    "{source}:{store}:{order id}:{line id}".
     """
-    return f"{source}:{store}:{line_id}"
+    if order_id is None or source in SHOP_SOURCES:
+        return f"{source}:{store}:{line_id}"
+    return f"{source}:{store}:{order_id}:{line_id}"
 
 
 def to_inputs(order: Order) -> list[LineItemInput]:
@@ -23,7 +30,7 @@ def to_inputs(order: Order) -> list[LineItemInput]:
     order_key = (order.source, order.store, order.order_id)
     return [
         LineItemInput(
-            key=line_item_key(order.source, order.store, line.id),
+            key=line_item_key(order.source, order.store, line.id, order.order_id),
             order_key=order_key,
             properties=_properties(line, order.currency),
         )

@@ -21,6 +21,9 @@ def backoff_delay(attempts: int, jitter: Callable[[], float] = random.random) ->
     return float(step / 2 + step / 2 * jitter())
 
 
+MIN_ATTEMPTS_BEFORE_GIVING_UP = 8
+
+
 def next_attempt(
     attempts: int,
     now: float,
@@ -28,17 +31,26 @@ def next_attempt(
     max_age_seconds: float,
     jitter: Callable[[], float] = random.random,
 ) -> float | None:
-    """When to try again after a transient failure; None once the item is too old to retry."""
-    if pending_since is not None and now - pending_since >= max_age_seconds:
+    """When to try again after a transient failure; None once the item is too old to retry.
+
+    Giving up takes both the age and several failed attempts, so a version that waited
+    out a long pause (daily limit, revoked token) is not buried by its first failure."""
+    too_old = pending_since is not None and now - pending_since >= max_age_seconds
+    if too_old and attempts + 1 >= MIN_ATTEMPTS_BEFORE_GIVING_UP:
         return None
     return now + backoff_delay(attempts, jitter)
 
 
+DAILY_PROBE_SECONDS = 3600.0
+
+
 def next_daily_reset(now: float) -> float:
-    """HubSpot resets the daily limit at midnight in the account's time zone, which the API
-    does not tell us; the next UTC midnight is the earliest safe guess for any zone west of
-    UTC and at most a few hours early elsewhere (the worker then meets another 429 and waits
-    again)."""
+    """When to try again after a DAILY 429.
+
+    HubSpot resets the daily limit at midnight in the account's time zone, which the API
+    does not tell. So: the next UTC midnight, but never more than an hour away; a probe
+    that meets another 429 pauses again, and the pause ends within an hour of the reset
+    whatever the zone."""
     moment = datetime.fromtimestamp(now, UTC)
     midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.timestamp()
+    return min(midnight.timestamp(), now + DAILY_PROBE_SECONDS)

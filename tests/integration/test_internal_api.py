@@ -113,7 +113,7 @@ def test_an_internal_order_is_stored_and_readable_with_its_line_item_state(
     assert view.json["currency"] == "EUR"
     assert view.json["updated_at"] == "2026-11-27T09:00:00Z"
     first, second = view.json["line_items"]
-    assert first["key"] == "erp:eu-store:SO-1-1"
+    assert first["key"] == "erp:eu-store:SO-1:SO-1-1"
     assert first["properties"] == {
         "name": "Desk lamp",
         "quantity": "2",
@@ -239,7 +239,7 @@ def test_replay_by_keys_by_filter_and_all(client: FlaskClient, engine: Engine) -
         client.post("/v1/orders", json=order(f"SO-{n}"), headers=AUTH)
     bury(engine)
     by_keys = client.post(
-        "/v1/dead-letters/replay", json={"keys": ["erp:eu-store:SO-0-1"]}, headers=AUTH
+        "/v1/dead-letters/replay", json={"keys": ["erp:eu-store:SO-0:SO-0-1"]}, headers=AUTH
     )
     assert by_keys.json == {"replayed": 1}
     by_filter = client.post(
@@ -315,3 +315,22 @@ def test_the_openapi_document_is_valid_and_covers_every_endpoint(
         if method not in ("HEAD", "OPTIONS") and rule.endpoint != "static"
     }
     assert served == documented
+
+
+def test_two_internal_orders_may_reuse_line_ids_without_touching_each_other(
+    client: FlaskClient,
+) -> None:
+    first = order(
+        "SO-1", line_items=[{"id": "1", "name": "Lamp", "quantity": 1, "unit_price": "5"}]
+    )
+    second = order(
+        "SO-2",
+        updated_at="2026-11-27T12:00:00+01:00",
+        line_items=[{"id": "1", "name": "Desk", "quantity": 3, "unit_price": "80"}],
+    )
+    assert client.post("/v1/orders", json=first, headers=AUTH).status_code == 202
+    assert client.post("/v1/orders", json=second, headers=AUTH).status_code == 202
+    one = client.get("/v1/orders/erp/eu-store/SO-1", headers=AUTH).json["line_items"]
+    two = client.get("/v1/orders/erp/eu-store/SO-2", headers=AUTH).json["line_items"]
+    assert [(i["key"], i["properties"]["name"]) for i in one] == [("erp:eu-store:SO-1:1", "Lamp")]
+    assert [(i["key"], i["properties"]["name"]) for i in two] == [("erp:eu-store:SO-2:1", "Desk")]
