@@ -27,11 +27,12 @@ from service.hubspot import outcomes as oc
 from service.hubspot.client import HubSpotClient
 from service.store import queue, rate_budget
 from service.store.queue import Claimed, DeadItem, DeliveredItem, RetryItem
-from service.store.state import AUTH_ERROR, LAST_ERROR, clear_state, set_state
+from service.store.state import AUTH_ERROR, CONFIG_ERROR, LAST_ERROR, clear_state, set_state
 
 log = logging.getLogger("service.worker")
 AUTH_RECHECK_SECONDS = 60.0
-IDLE_SLEEP_SECONDS = 0.05
+IDLE_SLEEP_SECONDS = 0.1
+MIGRATION_PAUSE_SECONDS = 600.0  # a 477 without Retry-After
 
 
 class Worker:
@@ -54,7 +55,8 @@ class Worker:
         self.stopping = threading.Event()
         self.rate_limit = config.hubspot_rate_limit
         self.auth_blocked_until = 0.0
-        self._name = f"{socket.gethostname()}:{os.getpid()}"
+        # lease_owner holds 64 characters: a cloud host name alone can be longer.
+        self._name = f"{socket.gethostname()[:24]}:{os.getpid()}"
 
     # -- one claim ---------------------------------------------------------------
 
@@ -88,10 +90,8 @@ class Worker:
                 middle = len(chunk) // 2
                 pending.extend([chunk[middle:], chunk[:middle]])
                 log.info("batch_split", extra={"event": "batch_split", "size": len(chunk)})
-            elif isinstance(outcome, oc.AuthFailed):
-                self._on_auth_failed(
-                    owner, outcome, [c for part in [chunk, *pending] for c in part]
-                )
+            elif isinstance(outcome, oc.AuthFailed | oc.Misconfigured):
+                self._halt(owner, outcome, [c for part in [chunk, *pending] for c in part])
                 return
             else:
                 self._apply(owner, chunk, outcome)
@@ -138,12 +138,9 @@ class Worker:
         if isinstance(outcome, oc.PerInput):
             self._apply_per_input(owner, chunk, outcome, now)
         elif isinstance(outcome, oc.Rejected):
-            queue.mark_dead(
-                self.engine,
-                owner=owner,
-                items=[DeadItem(c.key, outcome.reason) for c in chunk],
-                now=now,
-            )
+            dead = [DeadItem(c.key, outcome.reason) for c in chunk]
+            queue.mark_dead(self.engine, owner=owner, items=dead, now=now)
+            metrics.observe_dead(len(dead))
         elif isinstance(outcome, oc.Backoff):
             self._apply_backoff(owner, chunk, outcome, now)
 
@@ -165,7 +162,7 @@ class Worker:
         queue.mark_delivered(self.engine, owner=owner, items=delivered, now=now)
         metrics.observe_delivered(confirmed, now)
         if delivered:
-            clear_state(self.engine, AUTH_ERROR)
+            self._clear_halt()
         dead = [DeadItem(c.key, why) for c, why, permanent in failed if permanent]
         self._retry_or_bury(
             owner, [(c, why) for c, why, permanent in failed if not permanent], now, dead
@@ -174,10 +171,12 @@ class Worker:
     def _apply_backoff(
         self, owner: str, chunk: Sequence[Claimed], outcome: oc.Backoff, now: float
     ) -> None:
-        if outcome.wait in (oc.Wait.RATE, oc.Wait.DAILY):
-            # The batch itself is fine; the budget is not. Give it back and pause everyone.
+        if outcome.wait in (oc.Wait.RATE, oc.Wait.DAILY, oc.Wait.MIGRATION):
+            # The batch itself is fine; HubSpot is not taking it now. Give it back, pause all.
             if outcome.wait is oc.Wait.DAILY:
                 until = retry.next_daily_reset(now)
+            elif outcome.wait is oc.Wait.MIGRATION:
+                until = now + (outcome.retry_after or MIGRATION_PAUSE_SECONDS)
             else:
                 until = now + (outcome.retry_after or self.config.rate_window_seconds)
             rate_budget.pause(self.engine, until=until, reason=outcome.reason, now=now)
@@ -212,14 +211,23 @@ class Worker:
         queue.mark_dead(self.engine, owner=owner, items=dead, now=now)
         metrics.observe_dead(len(dead))
 
-    def _on_auth_failed(self, owner: str, outcome: oc.AuthFailed, items: list[Claimed]) -> None:
+    def _halt(
+        self, owner: str, outcome: oc.AuthFailed | oc.Misconfigured, items: list[Claimed]
+    ) -> None:
+        """Stop delivering for a while, everything kept pending: no batch can succeed."""
         now = self.clock()
-        log.error(
-            "hubspot_auth_failed", extra={"event": "hubspot_auth_failed", "reason": outcome.reason}
+        event = (
+            "hubspot_auth_failed" if isinstance(outcome, oc.AuthFailed) else "hubspot_setup_wrong"
         )
-        set_state(self.engine, AUTH_ERROR, outcome.reason, now=now)
+        log.error(event, extra={"event": event, "reason": outcome.reason})
+        name = AUTH_ERROR if isinstance(outcome, oc.AuthFailed) else CONFIG_ERROR
+        set_state(self.engine, name, outcome.reason, now=now)
         self._release(owner, items)
         self.auth_blocked_until = now + AUTH_RECHECK_SECONDS
+
+    def _clear_halt(self) -> None:
+        clear_state(self.engine, AUTH_ERROR)
+        clear_state(self.engine, CONFIG_ERROR)
 
     def _release(self, owner: str, items: Sequence[Claimed]) -> None:
         queue.release(self.engine, owner=owner, keys=[c.key for c in items], now=self.clock())
@@ -265,6 +273,7 @@ class Worker:
             threading.Thread(target=self._loop, name=f"relay-batch-{i}", daemon=True)
             for i in range(max(1, self.config.batches_in_flight))
         ]
+        self._clear_halt()  # a restart is how an operator says the credentials were fixed
         for thread in threads:
             thread.start()
         log.info("worker_started", extra={"event": "worker_started", "threads": len(threads)})

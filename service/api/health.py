@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service import extensions
 from service.store import migrate
-from service.store.state import read_states
+from service.store.state import AUTH_ERROR, CONFIG_ERROR, read_states
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("service.health")
@@ -66,9 +66,12 @@ def readyz() -> Response:
 
 
 def _hubspot_check(sandbox: bool, has_credentials: bool, states: dict[str, str | None]) -> str:
-    rejected = states.get("hubspot_auth_error")
+    rejected = states.get(AUTH_ERROR)
     if rejected:
         return f"credentials rejected: {rejected}"
+    misconfigured = states.get(CONFIG_ERROR)
+    if misconfigured:
+        return f"line item idProperty refused (run `relay hubspot setup`): {misconfigured}"
     if sandbox:
         return "sandbox"
     if not has_credentials:

@@ -47,7 +47,7 @@ def post_order() -> tuple[Response, int]:
     return jsonify({"status": result.status.value, "line_items": result.line_items}), status
 
 
-@bp.get("/orders/<source>/<store>/<order_id>")
+@bp.get("/orders/<source>/<path:store>/<order_id>")  # a WooCommerce store may hold a path
 @require_api_key
 def get_order(source: str, store: str, order_id: str) -> Response:
     """An order's line items with their delivery state."""

@@ -3,6 +3,7 @@ before `expires_in` runs out (HubSpot: 30 minutes) and a rotated refresh token k
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Protocol
 import requests
 
 REFRESH_MARGIN_SECONDS = 300.0  # renew five minutes before expiry
+log = logging.getLogger("service.hubspot.auth")
 
 
 class AuthError(Exception):
@@ -83,6 +85,7 @@ class OAuthRefresh:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._access_token: str | None = None
+        self._latest_refresh_token: str | None = None
         self._expires_at = 0.0
 
     def token(self) -> str:
@@ -97,8 +100,24 @@ class OAuthRefresh:
             self._access_token = None
         return True
 
+    def _current_refresh_token(self) -> str:
+        """The shared, stored refresh token; this process's latest when the store fails."""
+        try:
+            stored = self._store.load()
+        except Exception:  # the store is down: carry on with what this process knows
+            log.warning("refresh_token_unreadable", extra={"event": "refresh_token_unreadable"})
+            stored = None
+        return stored or self._latest_refresh_token or self._initial_refresh_token
+
+    def _keep(self, rotated: str) -> None:
+        self._latest_refresh_token = rotated
+        try:
+            self._store.save(rotated)
+        except Exception:  # kept in memory; the next refresh tries to store it again
+            log.warning("refresh_token_not_saved", extra={"event": "refresh_token_not_saved"})
+
     def _refresh(self) -> None:
-        refresh_token = self._store.load() or self._initial_refresh_token
+        refresh_token = self._current_refresh_token()
         try:
             response = self._session.post(
                 self._url,
@@ -120,7 +139,7 @@ class OAuthRefresh:
         self._expires_at = self._clock() + max(lifetime - REFRESH_MARGIN_SECONDS, lifetime / 2)
         rotated = body.get("refresh_token")
         if rotated and rotated != refresh_token:
-            self._store.save(str(rotated))
+            self._keep(str(rotated))
 
 
 def _reason(response: requests.Response) -> str:

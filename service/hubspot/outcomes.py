@@ -7,6 +7,7 @@ were sent. It returns one of:
 - `Split`: a 400 that names no input; halve the batch to isolate the bad input(s);
 - `Rejected`: one input that HubSpot refuses on its own (a 400 for a batch of one);
 - `AuthFailed`: 401/403; stop delivering, keep everything pending;
+- `Misconfigured`: HubSpot refuses the idProperty itself; stop delivering as for 401;
 - `Backoff`: the whole batch waits (423, 429, 477, 5xx, timeouts, dropped connections).
 """
 
@@ -24,6 +25,7 @@ class Wait(enum.StrEnum):
     LOCKED = "locked"  # 423: wait >= 2 s
     RATE = "rate"  # 429 TEN_SECONDLY_ROLLING / SECONDLY: wait for the window
     DAILY = "daily"  # 429 DAILY: pause until the reset
+    MIGRATION = "migration"  # 477: pause for Retry-After (often hours); nothing is wrong
     TRANSIENT = "transient"  # 477, 5xx, timeouts, connection errors: backoff
 
 
@@ -90,13 +92,18 @@ class AuthFailed:
 
 
 @dataclass(frozen=True)
+class Misconfigured:
+    reason: str
+
+
+@dataclass(frozen=True)
 class Backoff:
     wait: Wait
     reason: str
     retry_after: float | None = None
 
 
-Outcome = PerInput | Split | Rejected | AuthFailed | Backoff
+Outcome = PerInput | Split | Rejected | AuthFailed | Misconfigured | Backoff
 
 
 def classify(answer: Answer, sent: Mapping[str, str], id_property: str) -> Outcome:
@@ -113,6 +120,10 @@ def classify(answer: Answer, sent: Mapping[str, str], id_property: str) -> Outco
         policy = answer.body.get("policyName") if isinstance(answer.body, dict) else None
         wait = Wait.DAILY if policy == "DAILY" else Wait.RATE
         return Backoff(wait, answer.describe(), _retry_after(answer))
+    if status == 477:
+        return Backoff(Wait.MIGRATION, answer.describe(), _retry_after(answer))
+    if status == 400 and _refuses_id_property(answer, id_property):
+        return Misconfigured(answer.describe())
     if status in (400, 409, 413, 414, 422):
         return Rejected(answer.describe()) if len(trace_ids) == 1 else Split(answer.describe())
     return Backoff(Wait.TRANSIENT, answer.describe(), _retry_after(answer))
@@ -141,6 +152,14 @@ def _per_input(answer: Answer, sent: Mapping[str, str], id_property: str) -> Per
     for trace in trace_ids:
         outcomes.setdefault(trace, Failure(f"{answer.status} answer did not mention it", False))
     return PerInput(outcomes)
+
+
+def _refuses_id_property(answer: Answer, id_property: str) -> bool:
+    """HubSpot's answer when the idProperty is not a unique property (or not one at all):
+    "Unable to perform update/upsert by non-unique 0-8 property <name>". Every batch would
+    meet it, so it is the portal's setup at fault, not the inputs."""
+    message = str(answer.body.get("message", "")) if isinstance(answer.body, dict) else ""
+    return id_property in message and ("non-unique" in message or "does not exist" in message)
 
 
 def _retry_after(answer: Answer) -> float | None:

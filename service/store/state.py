@@ -14,6 +14,7 @@ from service.store.engine import insert_for
 from service.store.tables import relay_state
 
 AUTH_ERROR = "hubspot_auth_error"
+CONFIG_ERROR = "hubspot_config_error"  # HubSpot refuses the idProperty itself
 PAUSED_UNTIL = "hubspot_paused_until"
 LAST_ERROR = "hubspot_last_error"
 # A name prefix, not a secret; the tokens stored under it are never listed by read_states().

@@ -198,7 +198,7 @@ def test_a_daily_429_pauses_until_the_next_reset(
     assert row(engine, "1").attempts == 0
 
 
-@pytest.mark.parametrize("fault", ["500", "502", "503", "504", "477", "drop", "timeout"])
+@pytest.mark.parametrize("fault", ["500", "502", "503", "504", "drop", "timeout"])
 def test_transient_failures_back_off_and_keep_the_item_pending(
     relay: Config, engine: Engine, emulator: Emulator, fault: str
 ) -> None:
@@ -277,3 +277,35 @@ def test_a_budget_wait_longer_than_half_the_lease_gives_the_claim_back(
     released = row(engine, "1")
     assert (released.state, released.lease_owner, released.attempts) == ("pending", None, 0)
     assert emulator.requests_log() == []
+
+
+def test_a_477_migration_pauses_for_retry_after_and_counts_no_attempt(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    emulator.configure(migration_retry_after=3600)
+    emulator.script("477")
+    before = time.time()
+    make_worker(relay, engine).run_once()
+    waiting = row(engine, "1")
+    assert (waiting.state, waiting.attempts, waiting.lease_owner) == ("pending", 0, None)
+    with engine.connect() as conn:
+        paused_until = read_number(conn, PAUSED_UNTIL)
+    assert paused_until is not None
+    assert paused_until >= before + 3600
+
+
+def test_a_non_unique_id_property_halts_delivery_instead_of_burying_the_queue(
+    relay: Config, engine: Engine, emulator: Emulator, client: object
+) -> None:
+    store_items(engine, {str(n): props(f"Item {n}") for n in range(10)})
+    worker = make_worker(relay.replace(hubspot_id_property="name"), engine)
+    assert worker.run_once() == 10
+    assert worker.run_once() == 0
+    assert len(emulator.requests_log()) == 1  # no splitting into ten dead letters
+    assert {(r.state, r.attempts, r.lease_owner) for r in rows(engine).values()} == {
+        ("pending", 0, None)
+    }
+    ready = client.get("/readyz")  # type: ignore[attr-defined]
+    assert ready.status_code == 503
+    assert "relay hubspot setup" in ready.json["checks"]["hubspot"]

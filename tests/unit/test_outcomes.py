@@ -90,10 +90,24 @@ def test_rate_limits_and_locks_wait_and_everything_else_backs_off() -> None:
     assert oc.classify(ten_secondly, SENT, "p") == oc.Backoff(oc.Wait.RATE, ten_secondly.describe())
     assert oc.classify(daily, SENT, "p") == oc.Backoff(oc.Wait.DAILY, daily.describe())
     assert oc.classify(oc.Answer(423, None), SENT, "p").wait is oc.Wait.LOCKED  # type: ignore[union-attr]
-    for status in (477, 500, 502, 503, 504, 0):
+    migrating = oc.classify(oc.Answer(477, None, headers={"Retry-After": "7200"}), SENT, "p")
+    assert migrating == oc.Backoff(oc.Wait.MIGRATION, "477", 7200.0)
+    for status in (500, 502, 503, 504, 0):
         outcome = oc.classify(oc.Answer(status, None, error="timeout"), SENT, "p")
         assert isinstance(outcome, oc.Backoff)
         assert outcome.wait is oc.Wait.TRANSIENT
+
+
+def test_a_refused_id_property_is_the_portals_setup_not_the_inputs() -> None:
+    answer = oc.Answer(
+        400,
+        {
+            "category": "VALIDATION_ERROR",
+            "message": "Unable to perform update/upsert by non-unique 0-8 property external_line_item_id",
+        },
+    )
+    assert isinstance(oc.classify(answer, SENT, "external_line_item_id"), oc.Misconfigured)
+    assert isinstance(oc.classify(answer, SENT, "another_property"), oc.Split)
 
 
 def test_retry_after_is_read_from_the_headers() -> None:
