@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import metrics, retry
 from service.config import Config
@@ -273,7 +274,15 @@ class Worker:
             threading.Thread(target=self._loop, name=f"relay-batch-{i}", daemon=True)
             for i in range(max(1, self.config.batches_in_flight))
         ]
-        self._clear_halt()  # a restart is how an operator says the credentials were fixed
+        try:
+            self._clear_halt()  # a restart is how an operator says the credentials were fixed
+        except SQLAlchemyError as exc:
+            # The store may be restarting too: start anyway, the loops wait for it, and the
+            # first delivery clears the halt.
+            log.warning(
+                "store_unavailable",
+                extra={"event": "store_unavailable", "error": type(exc).__name__},
+            )
         for thread in threads:
             thread.start()
         log.info("worker_started", extra={"event": "worker_started", "threads": len(threads)})

@@ -23,7 +23,14 @@ SHOPIFY_TOPICS = frozenset(
 WOOCOMMERCE_TOPICS = frozenset({"order.created", "order.updated"})
 KNOWN_TOPICS = SHOPIFY_TOPICS | WOOCOMMERCE_TOPICS  # metric labels stay bounded
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
-_STORE = re.compile(r"^[a-z0-9.:-]{1,200}(/[A-Za-z0-9._~/-]{0,50})?$")
+# A host name (dot-separated labels of letters, digits and inner hyphens, up to 200
+# characters) with an optional port; for a WooCommerce site in a sub-folder, a path of up
+# to 50 characters whose segments never start with a dot, so never "." or "..".
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_STORE = re.compile(
+    rf"(?=[^/]{{1,200}}(?:/|\Z)){_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?"
+    r"(?=.{0,50}\Z)(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*"
+)
 
 
 def _header(*names: str) -> str | None:
@@ -88,7 +95,7 @@ def _store_name(value: str | None, header: str) -> str:
         value = parts.netloc.lower() + parts.path.rstrip("/")
     else:
         value = value.lower()
-    if not _STORE.match(value):
+    if not _STORE.fullmatch(value):
         raise ProblemError(f"Invalid {header} header.", errors={header: ["Not a shop address."]})
     return value
 
@@ -100,7 +107,7 @@ def shopify_webhook() -> Response:
     signature = _header("X-Shopify-Hmac-Sha256", "shopify-hmac-sha256")
     body = _verified_body(Source.SHOPIFY, config.shopify_webhook_secrets, signature)
     topic = _header("X-Shopify-Topic", "shopify-topic")
-    if topic not in SHOPIFY_TOPICS:
+    if topic not in SHOPIFY_TOPICS or (topic == "orders/edited" and _is_order_edit(body)):
         return _ignored(topic)
     store = _store_name(
         _header("X-Shopify-Shop-Domain", "shopify-shop-domain"), "X-Shopify-Shop-Domain"
@@ -137,6 +144,18 @@ def woocommerce_webhook() -> Response:
     delivery = request.headers.get("X-WC-Webhook-Delivery-ID")
     delivery_ids = [f"delivery:{delivery}"] if delivery else []
     return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids))
+
+
+def _is_order_edit(body: bytes) -> bool:
+    """Shopify's orders/edited body is an OrderEdit (`{"order_edit": {...}}`: what changed),
+    not the order; the orders/updated webhook Shopify sends for the same edit carries the
+    whole order, so the edit is acknowledged rather than refused (a refusal is retried and
+    eventually removes the subscription)."""
+    try:
+        payload = parse_json(body)
+    except ValueError:
+        return False  # _load reports it
+    return isinstance(payload, dict) and "order_edit" in payload and "line_items" not in payload
 
 
 def _woocommerce_keys(secrets: tuple[str, ...]) -> tuple[str, ...]:

@@ -43,7 +43,10 @@ def parse_json(body: bytes) -> object:
     except UnicodeDecodeError as exc:
         raise ValueError("body is not valid UTF-8") from exc
     # json.loads raises JSONDecodeError, a ValueError, on malformed text.
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError as exc:  # thousands of nested arrays or objects: not an order
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def _reject_constant(name: str) -> object:

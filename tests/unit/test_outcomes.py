@@ -103,7 +103,8 @@ def test_a_refused_id_property_is_the_portals_setup_not_the_inputs() -> None:
         400,
         {
             "category": "VALIDATION_ERROR",
-            "message": "Unable to perform update/upsert by non-unique 0-8 property external_line_item_id",
+            "message": "Unable to perform update/upsert by non-unique 0-8 property "
+            "external_line_item_id",
         },
     )
     assert isinstance(oc.classify(answer, SENT, "external_line_item_id"), oc.Misconfigured)

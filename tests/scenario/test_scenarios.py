@@ -1,0 +1,469 @@
+"""Scenarios over the real processes: the HubSpot emulator, `relay db upgrade`, gunicorn
+with two workers, and several `relay worker` processes, fed by a driver that signs and
+posts Shopify webhooks as Shopify does (bounded concurrency, retrying 503s and dropped
+connections). Each scenario ends when HubSpot (the emulator) holds exactly the newest
+version of every line item sent, and prints a FIGURES line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from service.config import normalize_database_url
+from service.signatures import sign
+from service.store.engine import make_engine
+from tests.scenario.conftest import store_of
+from tests.scenario.harness import (
+    SHOP,
+    SHOPIFY_SECRET,
+    Answer,
+    Delivery,
+    Driver,
+    Expectation,
+    Line,
+    OrderVersion,
+    Stack,
+    assert_all_accepted,
+    max_in_flight,
+    overlapping_sends,
+    shopify_delivery,
+    store_counts,
+    wait_until,
+)
+from tests.scenario.private_postgres import PrivatePostgres
+
+pytestmark = pytest.mark.scenario
+
+FIRST_ORDER = 5_900_000_000_000
+EST = timezone(timedelta(hours=-5))
+BASE_TIME = datetime(2026, 11, 27, 9, 0, tzinfo=EST)
+ZONES = (EST, UTC, timezone(timedelta(hours=9, minutes=30)), timezone(timedelta(hours=-8)))
+
+
+def price(rng: random.Random) -> str:
+    cents = rng.randint(50, 99_999)
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def make_order(
+    rng: random.Random, index: int, lines: int, version: int = 0, zone: timezone = EST
+) -> OrderVersion:
+    """Order `index` at `version`: fresh quantities and prices chosen by `rng`."""
+    order_id = FIRST_ORDER + index
+    moment = (BASE_TIME + timedelta(minutes=version, microseconds=index)).astimezone(zone)
+    return OrderVersion(
+        order_id,
+        moment.isoformat(),
+        tuple(
+            Line(
+                order_id * 10 + k,
+                f"Item {index}-{k} v{version}",
+                rng.randint(1, 9),
+                price(rng),
+                sku=f"SKU-{index}-{k}" if k < lines else None,
+            )
+            for k in range(1, lines + 1)
+        ),
+    )
+
+
+def engine_for(database_url: str) -> Engine:
+    return make_engine(normalize_database_url(database_url))
+
+
+def assert_store_settled(database_url: str, line_items: int, timeout: float = 60) -> None:
+    """The relay's own record comes to agree: every line item delivered, none pending or
+    dead. (A worker killed after HubSpot answered records it only after its lease ends.)"""
+    engine = engine_for(database_url)
+    try:
+        expected = {"delivered": line_items}
+        deadline = time.monotonic() + timeout
+        while (counts := store_counts(engine)) != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert counts == expected
+    finally:
+        engine.dispose()
+
+
+def send_in_background(
+    driver: Driver, deliveries: list[Delivery]
+) -> tuple[threading.Thread, list[Answer]]:
+    answers: list[Answer] = []
+
+    def send() -> None:
+        answers.extend(driver.send_all(deliveries))
+
+    thread = threading.Thread(target=send, name="driver", daemon=True)
+    thread.start()
+    return thread, answers
+
+
+# --- 1. throughput: many workers, one line item in one batch at a time, within budget -----
+
+THROUGHPUT = {"postgres": (1_000, 5), "sqlite": (700, 5)}  # orders x line items
+# Below what the workers could send (nine batches in flight, ~10 requests a second), so the
+# shared budget binds; the emulator enforces the same limit and would answer 429.
+RATE_LIMIT = 30
+
+
+@pytest.mark.timeout(300)
+def test_three_workers_deliver_every_line_item_without_overlap_within_the_budget(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = store_of(database_url)
+    orders, per_order = THROUGHPUT[store]
+    rng = random.Random(1)
+    with Stack(f"throughput-{store}", database_url, tmp_path / "procs") as stack:
+        stack.start_emulator(rate_limit=RATE_LIMIT, latency=0.1)
+        stack.db_upgrade()
+        stack.start_web()
+        stack.start_workers(3, HUBSPOT_RATE_LIMIT=str(RATE_LIMIT))
+        expectation = Expectation()
+        deliveries = []
+        for index in range(orders):
+            order = make_order(rng, index, per_order)
+            expectation.sent(order)
+            deliveries.append(shopify_delivery(order))
+        driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=8)
+
+        assert_all_accepted(driver.send_all(deliveries))
+        stack.wait_delivered(expectation.expected(), timeout=150)
+
+        stats, timeline = stack.emulator("stats"), stack.emulator("timeline")
+        stack.figures(orders * per_order, driver, max_in_flight=max_in_flight(timeline))
+        assert stats["rate_limited"] == 0, stats
+        assert stats["max_in_window"] <= RATE_LIMIT, stats
+        assert overlapping_sends(timeline) == []
+        for entry in timeline:
+            assert entry["status"] == 200, entry
+            assert len(entry["ids"]) == len(set(entry["ids"])) <= 100
+        assert_store_settled(database_url, orders * per_order)
+        stack.assert_running()
+
+
+# --- 2. workers killed at random while HubSpot misbehaves ----------------------------------
+
+CHAOS = {"postgres": (100, 5), "sqlite": (60, 5)}
+FAULTS = {"500": 0.10, "502": 0.05, "503": 0.05, "429": 0.10, "timeout": 0.05, "423": 0.02}
+
+
+class Chaos(threading.Thread):
+    """SIGKILLs a random worker at random moments and starts it again, `kills` times."""
+
+    def __init__(self, stack: Stack, rng: random.Random, kills: int) -> None:
+        super().__init__(name="chaos", daemon=True)
+        self.stack, self.rng, self.kills = stack, rng, kills
+        self.done = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for _ in range(self.kills):
+                time.sleep(self.rng.uniform(0.5, 3.0))
+                victim = self.rng.randrange(len(self.stack.workers))
+                self.stack.kill_worker(victim)
+                time.sleep(self.rng.uniform(0.1, 1.5))
+                self.stack.restart_worker(victim)
+                self.done += 1
+        except BaseException as exc:  # reported by the test thread
+            self.error = exc
+
+
+@pytest.mark.timeout(360)
+def test_workers_killed_at_random_under_hubspot_faults_deliver_the_exact_final_state(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = store_of(database_url)
+    orders, per_order = CHAOS[store]
+    rng = random.Random(20261127)
+    with Stack(f"chaos-{store}", database_url, tmp_path / "procs") as stack:
+        stack.start_emulator(rate_limit=100, latency=0.05)
+        stack.configure_emulator(fault_rates=FAULTS, timeout_seconds=2.2, seed=7)
+        # Every kind at least once, whatever the draws: then 37% of calls fail at random.
+        stack.script_faults("500", "429", "timeout", "423", "502", "503")
+        stack.db_upgrade()
+        stack.start_web()
+        stack.start_workers(3)
+        expectation = Expectation()
+        deliveries = []
+        for index in range(orders):
+            for version in (0, 1):  # a create and an update, sent in any order
+                order = make_order(rng, index, per_order, version)
+                expectation.sent(order)
+                deliveries.append(shopify_delivery(order))
+        rng.shuffle(deliveries)
+        driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=6)
+        chaos = Chaos(stack, random.Random(99), kills=5)
+
+        chaos.start()
+        answers = driver.send_all(deliveries)
+        chaos.join(timeout=60)
+        assert chaos.error is None and not chaos.is_alive()
+        assert_all_accepted(answers)
+        stack.wait_delivered(expectation.expected(), timeout=180)
+
+        reached = time.monotonic() - stack.started
+        assert_store_settled(database_url, orders * per_order)
+        timeline = stack.emulator("timeline")
+        stack.figures(
+            orders * per_order,
+            driver,
+            kills=chaos.done,
+            hubspot_reached_s=f"{reached:.1f}",
+            overlapping=len(overlapping_sends(timeline)),
+        )
+        stats = stack.emulator("stats")
+        injected = {s for s, n in stats["by_status"].items() if s not in ("200", "207")}
+        assert {"423", "429", "500", "502", "503", "504"} <= injected, stats
+        # A killed worker's batch waits out its lease; a timed-out one its backoff: never
+        # is a line item in two requests HubSpot is answering at once.
+        assert overlapping_sends(timeline) == []
+        stack.assert_running()
+
+
+@pytest.mark.timeout(120)
+def test_a_rate_limit_pause_longer_than_the_lease_puts_no_line_item_in_two_batches(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A 429 pauses every worker for HubSpot's 10 s window, twice the lease here. No claim
+    may be held through the pause, where its lease runs out and another thread takes the
+    rows too: both would send them at once when the pause ends, and the older version
+    could land after the newer one."""
+    store = store_of(database_url)
+    rng = random.Random(5)
+    with Stack(f"pause-over-lease-{store}", database_url, tmp_path / "procs") as stack:
+        stack.start_emulator(rate_limit=100, latency=0.1)
+        stack.script_faults("429")
+        stack.db_upgrade()
+        stack.start_web()
+        stack.start_workers(1, RELAY_LEASE_SECONDS="4")
+        driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=1)
+        expectation = Expectation()
+        first, second = (make_order(rng, 0, 5, version) for version in (0, 1))
+
+        expectation.sent(first)
+        assert driver.post(shopify_delivery(first)).status == 202
+        wait_until(lambda: stack.emulator("stats")["rate_limited"] == 1, 10, what="the 429")
+        time.sleep(1.0)  # the pause has begun; the first version is still unsent
+        expectation.sent(second)
+        assert driver.post(shopify_delivery(second)).status == 202
+        stack.wait_delivered(expectation.expected(), timeout=40)
+
+        timeline = stack.emulator("timeline")
+        stack.figures(5, driver, overlapping=len(overlapping_sends(timeline)))
+        assert overlapping_sends(timeline) == []
+        assert_store_settled(database_url, 5)
+
+
+# --- 3. PostgreSQL restarted while webhooks arrive -----------------------------------------
+
+
+@pytest.mark.timeout(240)
+def test_a_postgres_restart_while_webhooks_arrive_loses_none(tmp_path: Path) -> None:
+    reason = PrivatePostgres.unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = PrivatePostgres()
+    try:
+        server.init().start()
+        rng = random.Random(3)
+        orders, per_order = 300, 2
+        with Stack("postgres-restart", server.url, tmp_path / "procs") as stack:
+            stack.start_emulator(rate_limit=100, latency=0.05)
+            stack.db_upgrade()
+            web = stack.start_web()
+            stack.start_workers(2)
+            stack.wait_workers_started()
+            expectation = Expectation()
+            deliveries = []
+            for index in range(orders):
+                order = make_order(rng, index, per_order)
+                expectation.sent(order)
+                deliveries.append(shopify_delivery(order))
+            driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=4)
+
+            thread, answers = send_in_background(driver, deliveries)
+            wait_until(lambda: driver.requests >= orders // 4, 60, 0.02, "a quarter sent")
+            server.stop("fast")
+            down = time.monotonic()
+            # A worker that boots while the store is down (a deploy during the restart)
+            # waits for it like the others, rather than exiting.
+            stack.start_workers(1)
+            late = stack.workers[-1]
+            wait_until(
+                lambda: not late.alive() or '"worker_started"' in late.output(), 30, what="boot"
+            )
+            time.sleep(max(0.0, 3 - (time.monotonic() - down)))
+            server.start()
+            outage = time.monotonic() - down
+            thread.join(timeout=120)
+            assert not thread.is_alive()
+
+            assert_all_accepted(answers)
+            # Every request was answered: stored (2xx) or "retry, nothing kept" (503).
+            assert set(driver.statuses) <= {200, 202, 503}, driver.statuses
+            assert driver.statuses[503] > 0, "the outage was not seen by any request"
+            stack.wait_delivered(expectation.expected(), timeout=120)
+            # The workers met the outage too (their loop logs and carries on).
+            failures = sum(w.output().count('"worker_iteration_failed"') for w in stack.workers)
+            stack.figures(
+                orders * per_order,
+                driver,
+                status_503=driver.statuses[503],
+                worker_store_errors=failures,
+                outage=f"{outage:.1f}s",
+            )
+            assert failures > 0
+            assert_store_settled(server.url, orders * per_order)
+            stack.assert_running()
+            assert web.starts == 1 and all(w.starts == 1 for w in stack.workers)
+    finally:
+        server.destroy()
+
+
+# --- 4. redelivered and out of order --------------------------------------------------------
+
+
+@pytest.mark.timeout(180)
+def test_an_order_delivered_three_times_out_of_order_ends_at_its_newest_version(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = store_of(database_url)
+    rng = random.Random(4)
+    orders, per_order, versions, copies = 20, 3, 5, 3
+    with Stack(f"out-of-order-{store}", database_url, tmp_path / "procs") as stack:
+        stack.start_emulator(rate_limit=100, latency=0.05)
+        stack.db_upgrade()
+        stack.start_web()
+        stack.start_workers(2)
+        expectation = Expectation()
+        deliveries = []
+        newest: dict[int, str] = {}
+        for index in range(orders):
+            for version in range(versions):
+                # The same instants written in several zones: the newest instant wins.
+                order = make_order(rng, index, per_order, version, rng.choice(ZONES))
+                expectation.sent(order)
+                delivery = shopify_delivery(order)
+                deliveries += [delivery] * copies  # a redelivery: same bytes, same ids
+                newest[order.order_id] = delivery.label
+        rng.shuffle(deliveries)
+        driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=6)
+
+        answers = driver.send_all(deliveries)
+
+        assert_all_accepted(answers)
+        outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+        for answer in answers:
+            outcomes[answer.delivery.label][json.loads(answer.body)["status"]] += 1
+        for label, seen in outcomes.items():
+            assert seen["duplicate"] == copies - 1, (label, seen)
+            if label in newest.values():
+                assert seen["accepted"] == 1, (label, seen)
+        stack.wait_delivered(expectation.expected(), timeout=90)
+        stack.figures(orders * per_order, driver, versions=versions, copies=copies)
+        assert_store_settled(database_url, orders * per_order)
+
+
+# --- 5. an order edit changes quantities ------------------------------------------------------
+
+
+def order_edit_body(order: OrderVersion, edited: OrderVersion) -> dict[str, object]:
+    """Shopify's orders/edited body: an OrderEdit saying what changed, not the order."""
+    additions, removals = [], []
+    for before, after in zip(order.lines, edited.lines, strict=True):
+        old = before.quantity if before.current_quantity is None else before.current_quantity
+        new = after.quantity if after.current_quantity is None else after.current_quantity
+        if new > old:
+            additions.append({"id": after.id, "delta": new - old})
+        elif new < old:
+            removals.append({"id": after.id, "delta": old - new})
+    return {
+        "order_edit": {
+            "id": 78_912_328,
+            "app_id": None,
+            "created_at": edited.updated_at,
+            "committed_at": edited.updated_at,
+            "notify_customer": False,
+            "order_id": edited.order_id,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {"additions": additions, "removals": removals},
+            "discounts": {"line_item": {"additions": [], "removals": []}},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
+    }
+
+
+@pytest.mark.timeout(120)
+def test_an_order_edit_that_changes_quantities_reaches_hubspot(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = store_of(database_url)
+    order_id = FIRST_ORDER + 777
+    created = OrderVersion(
+        order_id,
+        "2026-11-27T09:15:00-05:00",
+        (
+            Line(order_id * 10 + 1, "Merino Beanie - Charcoal", 2, "24.50", sku="MB-CH"),
+            Line(order_id * 10 + 2, "Trail Socks - L", 5, "12.00", sku="TS-L"),
+            Line(order_id * 10 + 3, "Gift wrap", 1, "4.00"),
+            Line(order_id * 10 + 4, "Water Bottle", 2, "18.00", sku="WB"),
+        ),
+    )
+    # Two more beanies added; two pairs of socks and both bottles removed (Shopify keeps
+    # the ordered `quantity` and lowers `current_quantity`); the gift wrap is untouched.
+    edited = OrderVersion(
+        order_id,
+        "2026-11-27T16:40:00+01:00",
+        (
+            Line(order_id * 10 + 1, "Merino Beanie - Charcoal", 4, "24.50", sku="MB-CH"),
+            Line(order_id * 10 + 2, "Trail Socks - L", 5, "12.00", sku="TS-L", current_quantity=3),
+            Line(order_id * 10 + 3, "Gift wrap", 1, "4.00"),
+            Line(order_id * 10 + 4, "Water Bottle", 2, "18.00", sku="WB", current_quantity=0),
+        ),
+    )
+    with Stack(f"order-edit-{store}", database_url, tmp_path / "procs") as stack:
+        stack.start_emulator(rate_limit=100)
+        stack.db_upgrade()
+        stack.start_web()
+        stack.start_workers(1)
+        driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=1)
+        expectation = Expectation()
+
+        expectation.sent(created)
+        first = driver.post(shopify_delivery(created, topic="orders/create"))
+        assert first.status == 202, first.body
+        stack.wait_delivered(expectation.expected(), timeout=30)
+
+        # Shopify sends orders/edited (what changed) and orders/updated (the whole order).
+        body = json.dumps(order_edit_body(created, edited)).encode()
+        edit = Delivery(
+            body, {**shopify_delivery(edited).headers, "X-Shopify-Topic": "orders/edited"}
+        )
+        edit.headers["X-Shopify-Hmac-Sha256"] = sign(SHOPIFY_SECRET, body)
+        answer = driver.post(edit)
+        assert answer.status == 200, answer.body
+        expectation.sent(edited)
+        update = driver.post(shopify_delivery(edited, topic="orders/updated"))
+        assert update.status == 202, update.body
+        stack.wait_delivered(expectation.expected(), timeout=30)
+
+        quantities = {k.rsplit(":", 1)[1]: p["quantity"] for k, p in stack.records().items()}
+        assert quantities == {
+            f"{order_id}1": "4",
+            f"{order_id}2": "3",
+            f"{order_id}3": "1",
+            f"{order_id}4": "0",
+        }
+        assert all(k.startswith(f"shopify:{SHOP}:") for k in stack.records())
+        stack.figures(len(edited.lines), driver)
