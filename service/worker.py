@@ -26,7 +26,7 @@ from service import metrics, retry
 from service.config import Config
 from service.hubspot import outcomes as oc
 from service.hubspot.client import HubSpotClient
-from service.store import queue, rate_budget
+from service.store import housekeeping, queue, rate_budget
 from service.store.queue import Claimed, DeadItem, DeliveredItem, RetryItem
 from service.store.state import AUTH_ERROR, CONFIG_ERROR, LAST_ERROR, clear_state, set_state
 
@@ -34,6 +34,7 @@ log = logging.getLogger("service.worker")
 AUTH_RECHECK_SECONDS = 60.0
 IDLE_SLEEP_SECONDS = 0.1
 MIGRATION_PAUSE_SECONDS = 600.0  # a 477 without Retry-After
+HOUSEKEEPING_SECONDS = 600.0
 
 
 class Worker:
@@ -286,10 +287,22 @@ class Worker:
         for thread in threads:
             thread.start()
         log.info("worker_started", extra={"event": "worker_started", "threads": len(threads)})
+        next_housekeeping = self.clock()
         while any(t.is_alive() for t in threads):
             for thread in threads:
                 thread.join(timeout=0.5)
+            if self.clock() >= next_housekeeping and not self.stopping.is_set():
+                self._housekeeping()
+                next_housekeeping = self.clock() + HOUSEKEEPING_SECONDS
         log.info("worker_stopped", extra={"event": "worker_stopped"})
+
+    def _housekeeping(self) -> None:
+        try:
+            pruned = housekeeping.prune_receipts(self.engine, now=self.clock())
+        except SQLAlchemyError:
+            return  # the store is away; the next round tries again
+        if pruned:
+            log.info("receipts_pruned", extra={"event": "receipts_pruned", "count": pruned})
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
