@@ -18,7 +18,7 @@ from service import logs
 from service.app import create_app
 from service.config import Config, ConfigError
 from service.store import migrate
-from service.store.engine import make_engine
+from service.store.engine import make_engine, reading
 from service.store.reads import DeadLetterFilter, dead_letters, replay
 from service.store.state import LAST_ERROR, read_states
 
@@ -132,7 +132,7 @@ def dead_letters_list(
     """Print dead letters as JSON lines."""
     config = _config()
     where = DeadLetterFilter(source=source, store=store, order_id=order_id)
-    with _store(config) as engine, engine.connect() as conn:
+    with _store(config) as engine, reading(engine) as conn:
         items, _cursor = dead_letters(conn, where, after=None, limit=limit)
     for item in items:
         click.echo(json.dumps(item, sort_keys=True))
@@ -167,7 +167,7 @@ def status() -> None:
     from service.store.queue import queue_depth
 
     config = _config()
-    with _store(config) as engine, engine.connect() as conn:
+    with _store(config) as engine, reading(engine) as conn:
         depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
         depth["last_hubspot_error"] = read_states(conn).get(LAST_ERROR)
     depth["sandbox"] = config.sandbox

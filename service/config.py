@@ -161,6 +161,14 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
     rate_limit = env.int("HUBSPOT_RATE_LIMIT", 100)
     if isinstance(rate_limit, int) and rate_limit <= 0:
         problems.setdefault("HUBSPOT_RATE_LIMIT", []).append("must be a positive integer")
+    timeout = env.float("RELAY_HUBSPOT_TIMEOUT_SECONDS", 30.0)
+    lease = env.float("RELAY_LEASE_SECONDS", 60.0)
+    if isinstance(timeout, float) and isinstance(lease, float) and lease < 2 * timeout:
+        # A lease must outlast one request (connect and read timeouts), or another worker
+        # could take line items that are still at HubSpot.
+        problems.setdefault("RELAY_LEASE_SECONDS", []).append(
+            "must be at least twice RELAY_HUBSPOT_TIMEOUT_SECONDS"
+        )
     database_url = env.str("DATABASE_URL", None) or DEFAULT_DATABASE_URL
     return {
         "database_url": normalize_database_url(database_url),
@@ -179,9 +187,9 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "max_body_bytes": env.int("RELAY_MAX_BODY_BYTES", MiB),
         "linger_seconds": env.float("RELAY_LINGER_SECONDS", 0.5),
         "batches_in_flight": env.int("RELAY_BATCHES_IN_FLIGHT", 3),
-        "lease_seconds": env.float("RELAY_LEASE_SECONDS", 60.0),
+        "lease_seconds": lease,
         "max_retry_age_seconds": env.float("RELAY_MAX_RETRY_AGE_SECONDS", 24 * 3600.0),
-        "request_timeout_seconds": env.float("RELAY_HUBSPOT_TIMEOUT_SECONDS", 30.0),
+        "request_timeout_seconds": timeout,
         "log_level": env.str("RELAY_LOG_LEVEL", "INFO").upper(),
         "log_json": env.bool("RELAY_LOG_JSON", None),
         "metrics_dir": env.str("PROMETHEUS_MULTIPROC_DIR", None) or None,

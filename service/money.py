@@ -55,6 +55,8 @@ def minor_units(currency: str) -> int:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round `amount` half-even to `currency`'s minor unit."""
     digits = minor_units(currency)
+    if amount.as_tuple().exponent == -digits and not (amount.is_signed() and amount.is_zero()):
+        return amount  # already at the minor unit: quantizing would give an equal Decimal
     with localcontext() as ctx:
         # Enough precision for any finite amount: Decimal.quantize fails, rather than
         # rounds, when the result has more digits than the context allows.
@@ -73,6 +75,8 @@ def divide(amount: Decimal, divisor: int, currency: str) -> Decimal:
     if divisor == 0:
         raise ZeroDivisionError("divide() by a quantity of 0")
     digits = minor_units(currency)
+    if amount.is_zero():
+        return quantize(Decimal(f"0E-{digits}"), currency)  # what the arithmetic gives
     scaled = Fraction(amount) * 10**digits / divisor
     # round() on a Fraction rounds half to even, exactly; building the Decimal from text
     # is exact too (arithmetic such as scaleb() would round to the context precision).

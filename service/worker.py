@@ -87,6 +87,9 @@ class Worker:
             if not self._wait_for_budget():
                 self._release(owner, [c for part in [chunk, *pending] for c in part])
                 return
+            chunk = self._still_ours(owner, chunk)
+            if not chunk:
+                continue
             outcome = self._send(chunk)
             if isinstance(outcome, oc.Split):
                 middle = len(chunk) // 2
@@ -97,6 +100,17 @@ class Worker:
                 return
             else:
                 self._apply(owner, chunk, outcome)
+
+    def _still_ours(self, owner: str, chunk: list[Claimed]) -> list[Claimed]:
+        """Renew the lease right before sending, keeping only what no one else took."""
+        kept = queue.renew(
+            self.engine,
+            owner=owner,
+            keys=[c.key for c in chunk],
+            now=self.clock(),
+            lease_seconds=self.config.lease_seconds,
+        )
+        return [c for c in chunk if c.key in kept]
 
     def _send(self, chunk: Sequence[Claimed]) -> oc.Outcome:
         sent: dict[str, str] = {}
@@ -140,7 +154,7 @@ class Worker:
         if isinstance(outcome, oc.PerInput):
             self._apply_per_input(owner, chunk, outcome, now)
         elif isinstance(outcome, oc.Rejected):
-            dead = [DeadItem(c.key, outcome.reason) for c in chunk]
+            dead = [DeadItem(c.key, c.version, outcome.reason) for c in chunk]
             queue.mark_dead(self.engine, owner=owner, items=dead, now=now)
             metrics.observe_dead(len(dead))
         elif isinstance(outcome, oc.Backoff):
@@ -165,7 +179,7 @@ class Worker:
         metrics.observe_delivered(confirmed, now)
         if delivered:
             self._clear_halt()
-        dead = [DeadItem(c.key, why) for c, why, permanent in failed if permanent]
+        dead = [DeadItem(c.key, c.version, why) for c, why, permanent in failed if permanent]
         self._retry_or_bury(
             owner, [(c, why) for c, why, permanent in failed if not permanent], now, dead
         )
@@ -205,7 +219,9 @@ class Worker:
             )
             if at is None:
                 dead.append(
-                    DeadItem(item.key, f"gave up after {item.attempts + 1} attempts: {why}")
+                    DeadItem(
+                        item.key, item.version, f"gave up after {item.attempts + 1} attempts: {why}"
+                    )
                 )
             else:
                 retries.append(RetryItem(item.key, at, why))

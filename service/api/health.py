@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service import extensions
 from service.store import migrate
+from service.store.engine import reading
 from service.store.state import AUTH_ERROR, CONFIG_ERROR, read_states
 
 bp = Blueprint("health", __name__)
@@ -30,7 +31,7 @@ def readyz() -> Response:
     checks: dict[str, Any] = {}
     problems: list[str] = []
     try:
-        with extensions.engine().connect() as conn:
+        with reading(extensions.engine()) as conn:
             conn.execute(text("SELECT 1"))
             checks["store"] = "ok"
             states = read_states(conn)

@@ -13,6 +13,7 @@ from service.api.schemas import REPLAY_SCHEMAS, DeadLetterQuerySchema
 from service.errors import ProblemError
 from service.sources import parse_json
 from service.sources.internal import to_order
+from service.store.engine import reading
 from service.store.ingest import IngestStatus
 from service.store.reads import DeadLetterFilter, dead_letters, order_view, replay
 
@@ -51,7 +52,7 @@ def post_order() -> tuple[Response, int]:
 @require_api_key
 def get_order(source: str, store: str, order_id: str) -> Response:
     """An order's line items with their delivery state."""
-    with extensions.engine().connect() as conn:
+    with reading(extensions.engine()) as conn:
         view = order_view(conn, source, store, order_id)
     if view is None:
         raise ProblemError(f"No order {source}/{store}/{order_id} is stored.", status=404)
@@ -66,7 +67,7 @@ def list_dead_letters() -> Response:
     where = DeadLetterFilter(
         source=query.get("source"), store=query.get("store"), order_id=query.get("order_id")
     )
-    with extensions.engine().connect() as conn:
+    with reading(extensions.engine()) as conn:
         items, cursor = dead_letters(conn, where, after=query.get("cursor"), limit=query["limit"])
     return jsonify({"items": items, "next_cursor": cursor})
 

@@ -12,6 +12,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
 from service import extensions, metrics
+from service.store.engine import reading
 from service.store.queue import queue_depth
 
 bp = Blueprint("monitoring", __name__)
@@ -24,7 +25,7 @@ class QueueCollector:
         self._engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             depth = queue_depth(conn, time.time())
         for name, help_text, value in metrics.queue_samples(depth):
             yield GaugeMetricFamily(name, help_text, value=value)

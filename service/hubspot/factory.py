@@ -32,5 +32,6 @@ def build_client(config: Config, engine: Engine) -> HubSpotClient:
         config.hubspot_base_url,
         auth,
         session=session,
+        connect_timeout=min(5.0, config.request_timeout_seconds),
         read_timeout=config.request_timeout_seconds,
     )

@@ -69,9 +69,13 @@ class InternalOrderSchema(SourceSchema):
         reject_duplicate_ids(data["line_items"])
 
 
+# Built once: instantiating the schema (and its nested ones) cost more than loading.
+_SCHEMA = InternalOrderSchema()
+
+
 def to_order(payload: object) -> Order:
     """Load an internal order body; raise `ValidationError` naming the fields at fault."""
-    data = load_payload(InternalOrderSchema(), payload)
+    data = load_payload(_SCHEMA, payload)
     currency: str = data["currency"]
     return Order(
         source=data["source"],

@@ -71,9 +71,13 @@ class ShopifyOrderSchema(SourceSchema):
         reject_duplicate_ids(data["line_items"])
 
 
+# Built once: instantiating the schema (and its nested ones) cost more than loading.
+_SCHEMA = ShopifyOrderSchema()
+
+
 def to_order(payload: object, store: str) -> Order:
     """Load a Shopify order body; raise `ValidationError` naming the fields at fault."""
-    data = load_payload(ShopifyOrderSchema(), payload)
+    data = load_payload(_SCHEMA, payload)
     currency: str = data["currency"]
     return Order(
         source=Source.SHOPIFY.value,

@@ -73,9 +73,13 @@ class WooCommerceOrderSchema(SourceSchema):
         reject_duplicate_ids(data["line_items"])
 
 
+# Built once: instantiating the schema (and its nested ones) cost more than loading.
+_SCHEMA = WooCommerceOrderSchema()
+
+
 def to_order(payload: object, store: str) -> Order:
     """Load a WooCommerce order body; raise `ValidationError` naming the fields at fault."""
-    data = load_payload(WooCommerceOrderSchema(), payload)
+    data = load_payload(_SCHEMA, payload)
     currency: str = data["currency"]
     return Order(
         source=Source.WOOCOMMERCE.value,

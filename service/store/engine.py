@@ -17,11 +17,14 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30})
+        engine = create_engine(
+            database_url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(
         database_url,
+        hide_parameters=True,  # a failed statement's values (a refresh token) stay out of logs
         pool_pre_ping=True,  # a restarted PostgreSQL leaves dead pooled connections behind
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -29,21 +32,37 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
     )
 
 
+# Less than gunicorn's 30 s timeout: a webhook stuck behind the write lock gets a 503
+# (the shop retries) instead of being killed mid-request.
+BUSY_TIMEOUT_SECONDS = 10
+READ_ONLY = {"relay_read_only": True}
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite it does not take the write lock, so polls
+    (/readyz, /metrics, the worker's pause check) never queue behind webhooks."""
+    return engine.connect().execution_options(**READ_ONLY)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, which lets
-    # two writers deadlock on the upgrade from a read lock. Take the write lock up front.
+    # two writers deadlock on the upgrade from a read lock. Writers take the write lock up
+    # front; readers (see `reading`) start a plain deferred transaction.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode except on power loss
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # In WAL mode NORMAL survives a process crash; only a power loss can drop the last
+        # commits (README, Guarantees). FULL would fsync every webhook.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("relay_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def is_postgres(conn: Connection | Engine) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Engine, delete, func, insert, select, text
 
-from service.store.engine import is_postgres
+from service.store.engine import is_postgres, reading
 from service.store.state import PAUSED_UNTIL, read_number, set_state
 from service.store.tables import hubspot_requests
 
@@ -44,7 +44,7 @@ def try_acquire(engine: Engine, *, limit: int, window: float, now: float) -> flo
 
 def paused_until(engine: Engine) -> float:
     """Until when every worker must hold off (0.0: no pause set)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return read_number(conn, PAUSED_UNTIL) or 0.0
 
 

@@ -10,7 +10,7 @@ import time
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.engine import Connection
 
-from service.store.engine import insert_for
+from service.store.engine import insert_for, reading
 from service.store.tables import relay_state
 
 AUTH_ERROR = "hubspot_auth_error"
@@ -68,7 +68,7 @@ class StoredRefreshToken:
         self._name = f"{REFRESH_TOKEN}:{digest}"
 
     def load(self) -> str | None:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = conn.execute(
                 select(relay_state.c.value).where(relay_state.c.name == self._name)
             ).first()

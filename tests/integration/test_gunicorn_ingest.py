@@ -163,7 +163,8 @@ def test_gunicorn_stores_signed_shop_orders_and_stops_on_sigterm(
             ).scalar_one()
             == 2
         )
-        assert conn.execute(sa.select(sa.func.count()).select_from(receipts)).scalar_one() >= 3
+        # Shopify keeps its webhook and event ids; WooCommerce has no stable delivery id.
+        assert conn.execute(sa.select(sa.func.count()).select_from(receipts)).scalar_one() >= 2
 
     output = web.output()
     events = json_lines(output)

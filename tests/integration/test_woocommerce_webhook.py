@@ -311,7 +311,7 @@ def test_order_created_and_updated_are_stored(
     assert response.status_code == 202
     assert response.get_json() == {"status": "accepted", "line_items": 2}
     counts = row_counts(engine)
-    assert (counts["receipts"], counts["orders"], counts["line_items"]) == (1, 1, 2)
+    assert (counts["receipts"], counts["orders"], counts["line_items"]) == (0, 1, 2)
 
 
 @pytest.mark.parametrize(
@@ -345,7 +345,7 @@ def test_either_configured_secret_verifies_during_rotation(config: Config, engin
 # --- redelivery and versions ---------------------------------------------------------
 
 
-def test_a_redelivered_delivery_id_answers_duplicate_and_leaves_the_store_unchanged(
+def test_a_redelivered_body_answers_stale_and_leaves_the_store_unchanged(
     client: FlaskClient, engine: Engine
 ) -> None:
     body, headers = samples.woocommerce_request(sample_order(), WOO_SECRET)
@@ -355,9 +355,20 @@ def test_a_redelivered_delivery_id_answers_duplicate_and_leaves_the_store_unchan
     again = client.post(PATH, data=body, headers=headers)
 
     assert again.status_code == 200
-    assert again.get_json() == {"status": "duplicate", "line_items": 0}
+    assert again.get_json() == {"status": "stale", "line_items": 0}
     assert dump_line_items(engine) == before
     assert row_counts(engine) == counts
+
+
+def test_two_orders_sent_in_the_same_second_share_a_delivery_id_and_both_are_stored(
+    client: FlaskClient, engine: Engine
+) -> None:
+    # WooCommerce's delivery id is wp_hash(webhook id . current second): not an event id.
+    same_second = "b1946ac92492d2347c6235b4d2611184"
+    for order_id in (1207, 1208):
+        response = post_order(client, sample_order(order_id), delivery_id=same_second)
+        assert response.status_code == 202
+    assert row_counts(engine)["orders"] == 2
 
 
 def test_an_older_update_after_a_newer_one_answers_stale_and_keeps_the_newer(

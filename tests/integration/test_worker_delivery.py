@@ -309,3 +309,38 @@ def test_a_non_unique_id_property_halts_delivery_instead_of_burying_the_queue(
     ready = client.get("/readyz")  # type: ignore[attr-defined]
     assert ready.status_code == 503
     assert "relay hubspot setup" in ready.json["checks"]["hubspot"]
+
+
+def test_a_version_refused_by_hubspot_does_not_bury_a_newer_one_stored_meanwhile(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("Bad", price="-1.00")})
+    emulator.configure(latency=0.6)
+    worker = make_worker(relay, engine)
+    flight = threading.Thread(target=worker.run_once)
+    flight.start()
+    time.sleep(0.25)  # the refused version is at HubSpot; the shop sends a corrected one
+    store_items(engine, {"1": props("Fixed", price="5.00")}, version_minutes=1)
+    flight.join()
+    after = row(engine, "1")
+    assert (after.state, after.version, after.attempts) == ("pending", 2, 0)
+    assert "price" in after.last_error
+    emulator.configure(latency=0.0)
+    worker.run_once()
+    assert emulated_properties(emulator)[key_of("1")]["name"] == "Fixed"
+
+
+def test_a_claim_whose_lease_was_taken_over_is_not_sent_twice(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A"), "2": props("B")})
+    mine = queue.claim(engine, owner="slow", now=time.time(), limit=100, lease_seconds=0.05)
+    assert len(mine) == 2
+    time.sleep(0.1)
+    # The lease ran out; another worker claimed key 1 and is sending it.
+    taken = queue.claim(engine, owner="fast", now=time.time(), limit=1, lease_seconds=60)
+    assert len(taken) == 1
+    kept = queue.renew(
+        engine, owner="slow", keys=[c.key for c in mine], now=time.time(), lease_seconds=60
+    )
+    assert kept == {c.key for c in mine} - {taken[0].key}

@@ -80,7 +80,9 @@ def test_a_worker_killed_mid_batch_leaves_a_lease_that_a_second_worker_takes_ove
 ) -> None:
     store_items(engine, {str(n): props(f"Item {n}", n + 1) for n in range(30)})
     emulator.configure(latency=1.0)
-    env = worker_env(store_url, emulator, RELAY_LEASE_SECONDS="3")
+    env = worker_env(
+        store_url, emulator, RELAY_LEASE_SECONDS="3", RELAY_HUBSPOT_TIMEOUT_SECONDS="1.5"
+    )
     with run_process([RELAY, "worker"], env=env) as first:
         wait_for(lambda: len(emulator.requests_log()) == 1, timeout=20)
         first.send_signal(signal.SIGKILL)

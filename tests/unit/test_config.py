@@ -18,6 +18,8 @@ VARIABLES = [
     "RELAY_API_KEYS",
     "RELAY_SANDBOX",
     "RELAY_LINGER_SECONDS",
+    "RELAY_LEASE_SECONDS",
+    "RELAY_HUBSPOT_TIMEOUT_SECONDS",
 ]
 
 
@@ -80,3 +82,12 @@ def test_secrets_are_not_in_the_repr() -> None:
     config = Config(hubspot_access_token="pat-secret", shopify_webhook_secrets=("shh",))
     assert "pat-secret" not in repr(config)
     assert "shh" not in repr(config)
+
+
+def test_a_lease_shorter_than_two_request_timeouts_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELAY_HUBSPOT_TIMEOUT_SECONDS", "30")
+    monkeypatch.setenv("RELAY_LEASE_SECONDS", "45")
+    with pytest.raises(ConfigError, match="RELAY_LEASE_SECONDS"):
+        Config.from_env()
