@@ -1,0 +1,116 @@
+"""One order's write and the version rule, shared by the SQLite and PostgreSQL ways of
+storing it (service.store.ingest and service.store.ingest_postgres).
+
+The rule: an order or line item row changes only when the incoming order version (its
+`updated_at`) is newer than the stored one, and a line item's `version` counter moves,
+making it pending again, only when its properties actually changed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, literal
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.domain import LineItemState
+from service.store.tables import line_items, orders
+
+
+class IngestStatus(enum.StrEnum):
+    ACCEPTED = "accepted"  # stored; new or changed line items are pending
+    DUPLICATE = "duplicate"  # a delivery id seen before; nothing changed
+    STALE = "stale"  # older than (or as old as) the stored order version; nothing changed
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """One order's write, computed before the transaction (which holds the write lock)."""
+
+    source: str
+    store: str
+    order_id: str
+    currency: str
+    version: int
+    now: float
+    delivery_ids: list[str]
+    keys: list[str]  # line item keys, in the order's line order
+    properties: list[str]  # canonical JSON, same order
+
+    def order_values(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "store": self.store,
+            "order_id": self.order_id,
+            "currency": self.currency,
+            "source_version": self.version,
+            "now": self.now,
+        }
+
+
+LINE_ITEM_COLUMNS = (
+    "key",
+    "source",
+    "store",
+    "order_id",
+    "position",
+    "properties",
+    "source_version",
+    "version",
+    "delivered_version",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "pending_since",
+    "updated_at",
+)
+ORDER_COLUMNS = ("source", "store", "order_id", "currency", "source_version", "received_at")
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def advance_order(stmt: Any) -> Any:
+    """Insert the order, or advance it when the incoming version is newer; RETURNING a row
+    only when it was written."""
+    return stmt.on_conflict_do_update(
+        index_elements=[orders.c.source, orders.c.store, orders.c.order_id],
+        set_={
+            "currency": stmt.excluded.currency,
+            "source_version": stmt.excluded.source_version,
+            "received_at": stmt.excluded.received_at,
+        },
+        where=stmt.excluded.source_version > orders.c.source_version,
+    ).returning(orders.c.order_id)
+
+
+def advance_line_items(stmt: Any) -> Any:
+    """The version rule: a newer order version replaces the row's properties; the row's
+    `version` moves, and it becomes pending again, only when the properties changed."""
+    new, old = stmt.excluded, line_items.c
+    changed = new.properties != old.properties
+
+    def if_changed(then: object, otherwise: object) -> object:
+        return case((changed, then), else_=otherwise)
+
+    becomes_pending = and_(changed, old.state != LineItemState.PENDING.value)
+    return stmt.on_conflict_do_update(
+        index_elements=[old.key],
+        set_={
+            "source_version": new.source_version,
+            "position": new.position,
+            "properties": new.properties,
+            "version": if_changed(old.version + 1, old.version),
+            "state": if_changed(literal(LineItemState.PENDING.value), old.state),
+            "attempts": if_changed(0, old.attempts),
+            "next_attempt_at": if_changed(new.next_attempt_at, old.next_attempt_at),
+            "pending_since": case((becomes_pending, new.pending_since), else_=old.pending_since),
+            "last_error": if_changed(None, old.last_error),
+            "dead_at": if_changed(None, old.dead_at),
+            "updated_at": new.updated_at,
+        },
+        where=new.source_version > old.source_version,
+    )
