@@ -84,13 +84,17 @@ class Worker:
         pending = [batch]
         while pending:
             chunk = pending.pop()
-            if not self._wait_for_budget():
+            slot = self._wait_for_budget()
+            if slot is None:
                 self._release(owner, [c for part in [chunk, *pending] for c in part])
                 return
-            chunk = self._still_ours(owner, chunk)
-            if not chunk:
+            try:
+                chunk = self._still_ours(owner, chunk)
+                outcome = self._send(chunk) if chunk else None
+            finally:
+                self._settle(slot)
+            if outcome is None:
                 continue
-            outcome = self._send(chunk)
             if isinstance(outcome, oc.Split):
                 middle = len(chunk) // 2
                 pending.extend([chunk[middle:], chunk[:middle]])
@@ -252,21 +256,31 @@ class Worker:
 
     # -- rate budget -------------------------------------------------------------
 
-    def _wait_for_budget(self) -> bool:
-        """Block until a request slot is ours; False when asked to stop meanwhile, or when
+    def _wait_for_budget(self) -> int | None:
+        """Block until a request slot is ours; None when asked to stop meanwhile, or when
         the wait would outlast half the lease (another worker could take the claim)."""
         give_up_at = self.clock() + self.config.lease_seconds / 2
         while not self.stopping.is_set() and self.clock() < give_up_at:
-            wait = rate_budget.try_acquire(
+            grant = rate_budget.try_acquire(
                 self.engine,
                 limit=self.rate_limit,
                 window=self.config.rate_window_seconds,
                 now=self.clock(),
+                # Until settled, the slot counts as late as the request could still arrive.
+                hold=self.config.request_timeout_seconds + 5.0,
             )
-            if wait <= 0:
-                return True
-            self.sleep(min(wait, 0.25))
-        return False
+            if grant.slot is not None:
+                return grant.slot
+            self.sleep(min(grant.wait, 0.25))
+        return None
+
+    def _settle(self, slot: int) -> None:
+        try:
+            rate_budget.settle(self.engine, slot, at=self.clock())
+        except SQLAlchemyError:
+            # Unsettled, the slot just counts until its hold runs out: the budget stays safe,
+            # and the answer in hand must still be applied.
+            log.warning("rate_slot_unsettled", extra={"event": "rate_slot_unsettled"})
 
     def _observe_headers(self, answer: oc.Answer) -> None:
         if not answer.headers:

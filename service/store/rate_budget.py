@@ -1,35 +1,51 @@
 """The HubSpot request budget shared by every worker process, kept in the store.
 
-A sliding-window log: each request sent is a row in `hubspot_requests`. A worker may send
+A sliding-window log: each request is a row in `hubspot_requests`. A worker may send
 when fewer than `limit` rows fall in the last `window` seconds and no pause is set. The
 check and the insert are one transaction under a lock (a PostgreSQL advisory lock; SQLite
 takes its single write lock at BEGIN IMMEDIATE), so two workers never both take the
 last slot.
+
+A row's time is the latest moment its request can have reached HubSpot, not the moment
+the slot was taken: HubSpot counts arrivals, and a request may wait for the store or the
+network after its slot is granted. So a slot is written `hold` seconds ahead (the request
+timeout) and settled to the time the answer came back. Then any `window` seconds of
+arrivals at HubSpot hold at most `limit` requests, however late each one was sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from service.store.engine import is_postgres, reading
 from service.store.state import PAUSED_UNTIL, read_number, set_state
 from service.store.tables import hubspot_requests
 
 _LOCK_ID = 7_140_915  # arbitrary, fixed: the advisory lock that serialises budget checks
-WINDOW_MARGIN = 0.3  # seconds; send times and HubSpot's arrival times differ by latency jitter
+WINDOW_MARGIN = 0.3  # seconds; workers on different hosts read slightly different clocks
 
 
-def try_acquire(engine: Engine, *, limit: int, window: float, now: float) -> float:
-    """Take one request slot: 0.0 when granted, else how many seconds to wait first."""
+class Grant(NamedTuple):
+    """The answer to a slot request: a slot to settle once sent, or how long to wait."""
+
+    slot: int | None
+    wait: float
+
+
+def try_acquire(
+    engine: Engine, *, limit: int, window: float, now: float, hold: float = 0.0
+) -> Grant:
+    """Take one request slot, held until `now + hold` unless settled earlier."""
     window += WINDOW_MARGIN
     with engine.begin() as conn:
         if is_postgres(conn):
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
         paused_until = read_number(conn, PAUSED_UNTIL)
         if paused_until is not None and paused_until > now:
-            return paused_until - now
+            return Grant(None, paused_until - now)
         conn.execute(delete(hubspot_requests).where(hubspot_requests.c.sent_at <= now - window))
         count, oldest = conn.execute(
             select(func.count(), func.min(hubspot_requests.c.sent_at)).where(
@@ -37,9 +53,19 @@ def try_acquire(engine: Engine, *, limit: int, window: float, now: float) -> flo
             )
         ).one()
         if count >= limit:
-            return max(0.01, float(oldest) + window - now)
-        conn.execute(insert(hubspot_requests).values(sent_at=now))
-        return 0.0
+            return Grant(None, max(0.01, float(oldest) + window - now))
+        slot = conn.execute(
+            insert(hubspot_requests).values(sent_at=now + hold).returning(hubspot_requests.c.id)
+        ).scalar_one()
+        return Grant(slot, 0.0)
+
+
+def settle(engine: Engine, slot: int, *, at: float) -> None:
+    """Date a slot by when its answer came back: its request reached HubSpot before then."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(hubspot_requests).where(hubspot_requests.c.id == slot).values(sent_at=at)
+        )
 
 
 def paused_until(engine: Engine) -> float:

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from service.config import Config
 from service.hubspot.emulator import Emulator, EmulatorConfig
+from service.store import queue, rate_budget
 from service.store.engine import make_engine
 from service.store.state import StoredRefreshToken
 from tests.conftest import require_shared
@@ -126,6 +128,52 @@ def test_two_workers_share_one_rate_budget_and_never_meet_a_429(
         assert len(emulator.records()) == 12
         for engine in engines:
             engine.dispose()
+
+
+def test_a_slot_counts_from_when_its_answer_came_back_not_from_when_it_was_granted(
+    engine: Engine,
+) -> None:
+    # Granted at 0 but answered at 4: the request may have reached HubSpot at 3.9, so its
+    # window runs until 4 + 1 (+ margin), not 0 + 1.
+    first = rate_budget.try_acquire(engine, limit=1, window=1.0, now=0.0, hold=35.0)
+    assert first.slot is not None
+    in_flight = rate_budget.try_acquire(engine, limit=1, window=1.0, now=4.0, hold=35.0)
+    assert in_flight.slot is None  # unanswered, it may still be on its way
+    rate_budget.settle(engine, first.slot, at=4.0)
+    too_soon = rate_budget.try_acquire(engine, limit=1, window=1.0, now=4.5, hold=35.0)
+    assert too_soon.slot is None
+    assert too_soon.wait == pytest.approx(1.0 + rate_budget.WINDOW_MARGIN - 0.5)
+    later = rate_budget.try_acquire(
+        engine, limit=1, window=1.0, now=5.0 + rate_budget.WINDOW_MARGIN + 0.01, hold=35.0
+    )
+    assert later.slot is not None
+
+
+def test_a_worker_whose_send_is_delayed_after_its_grant_still_never_meets_a_429(
+    config: Config, engine: Engine
+) -> None:
+    # The lease renewal between grant and send can wait for the store; model a slow one.
+    # A window longer than the 1 s pause a "remaining 0" header causes, so only the budget
+    # itself keeps the third request out of the first request's window.
+    with Emulator(EmulatorConfig(seed=6, rate_limit=2, rate_window=3.0)) as emulator:
+        relay = worker_config(config, emulator, batch_size=1, rate_window_seconds=3.0)
+        store_items(engine, {str(n): props(f"Item {n}") for n in range(4)})
+        worker = make_worker(relay, engine)
+        renew = queue.renew
+        delays = iter([0.0, 2.0])
+
+        def slow_renew(*args: Any, **kwargs: Any) -> set[str]:
+            time.sleep(next(delays, 0.0))
+            return renew(*args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(queue, "renew", slow_renew)
+            deadline = time.monotonic() + 30
+            while len(emulator.records()) < 4 and time.monotonic() < deadline:
+                if not worker.run_once():
+                    time.sleep(0.05)
+        assert len(emulator.records()) == 4
+        assert emulator.stats()["rate_limited"] == 0
 
 
 def test_every_request_the_worker_sends_validates_against_hubspots_schema(

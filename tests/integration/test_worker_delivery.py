@@ -272,7 +272,7 @@ def test_a_budget_wait_longer_than_half_the_lease_gives_the_claim_back(
 ) -> None:
     store_items(engine, {"1": props("A")})
     tight = relay.replace(hubspot_rate_limit=1, lease_seconds=0.4)
-    assert rate_budget.try_acquire(engine, limit=1, window=10.0, now=time.time()) == 0.0
+    assert rate_budget.try_acquire(engine, limit=1, window=10.0, now=time.time()).slot
     assert make_worker(tight, engine).run_once() == 1
     released = row(engine, "1")
     assert (released.state, released.lease_owner, released.attempts) == ("pending", None, 0)
