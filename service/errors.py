@@ -111,9 +111,10 @@ def _on_http(exc: HTTPException) -> Response:
 
 
 def _on_store_down(exc: Exception) -> Response:
-    log.error(
-        "store_unavailable", extra={"event": "store_unavailable", "error": type(exc).__name__}
-    )
+    # A StoreUnavailable carries a reason safe to log; a bare driver error's text may hold
+    # the statement, so only its class is logged.
+    reason = str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
+    log.error("store_unavailable", extra={"event": "store_unavailable", "error": reason})
     return problem_response(
         503,
         "Store unavailable",

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from service.config import sqlite_path
 
@@ -63,6 +64,18 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection) -> None:
         read_only = connection.get_execution_options().get("relay_read_only", False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def failure_reason(exc: DBAPIError) -> str:
+    """Why a statement failed, fit for a log line: the driver's error class and its primary
+    message, which names the problem (a lock, a full disk, a constraint) but not values,
+    unlike PostgreSQL's DETAIL or SQLAlchemy's text with the statement."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)  # psycopg keeps the parts of a server error apart
+    message = getattr(diag, "message_primary", None) or ""
+    if not message and not hasattr(orig, "diag"):
+        message = str(orig).strip().split("\n", 1)[0]  # sqlite3: one line, no values
+    return f"{type(orig).__name__}: {message[:200]}" if message else type(orig).__name__
 
 
 def is_postgres(conn: Connection | Engine) -> bool:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from service.domain import LineItemInput, LineItemState, Order
 from service.errors import StoreUnavailable
 from service.store import ingest_postgres
+from service.store.engine import failure_reason
 from service.store.prepared import Prepared
 from service.store.tables import line_items, orders, receipts
 from service.store.version_rule import (
@@ -98,7 +99,7 @@ def record_order(
             elif status is IngestStatus.ACCEPTED:
                 _upsert_line_items(conn, write)
     except DBAPIError as exc:
-        raise StoreUnavailable(f"could not store order: {type(exc.orig).__name__}") from exc
+        raise StoreUnavailable(f"could not store order: {failure_reason(exc)}") from exc
     return IngestResult(status, len(inputs) if status is IngestStatus.ACCEPTED else 0)
 
 
@@ -154,9 +155,9 @@ def _receive_step_by_step(conn: Connection, write: OrderWrite) -> IngestStatus:
         statement = _RECEIPTS.get(len(ids)) or _receipts_statement(len(ids))
         values: dict[str, object] = {"source": write.source, "now": write.now}
         values.update((f"delivery_id_{n}", delivery_id) for n, delivery_id in enumerate(ids))
-        if len(statement.execute(conn, values).fetchall()) < len(ids):
+        if len(statement.execute(conn, values)) < len(ids):
             return IngestStatus.DUPLICATE  # seen before; the caller rolls back
-    if _ORDER_UPSERT.execute(conn, write.order_values()).first() is None:
+    if not _ORDER_UPSERT.execute(conn, write.order_values()):
         return IngestStatus.STALE
     return IngestStatus.ACCEPTED
 

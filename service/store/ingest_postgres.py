@@ -109,10 +109,10 @@ _LINE_ITEMS_FROM_JSON = Prepared(_build_line_items_from_json)
 def receive(conn: Connection, write: OrderWrite) -> IngestStatus:
     values = write.order_values()
     values.update(delivery_ids=write.delivery_ids, receipt_count=len(write.delivery_ids))
-    counts = _RECEIVE.execute(conn, values).one()
-    if counts.receipts < len(write.delivery_ids):
+    [(receipts_written, orders_written)] = _RECEIVE.execute(conn, values)
+    if receipts_written < len(write.delivery_ids):
         return IngestStatus.DUPLICATE  # seen before; the caller rolls back
-    return IngestStatus.ACCEPTED if counts.orders else IngestStatus.STALE
+    return IngestStatus.ACCEPTED if orders_written else IngestStatus.STALE
 
 
 def upsert_line_items(conn: Connection, write: OrderWrite) -> None:

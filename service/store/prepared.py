@@ -1,12 +1,17 @@
-"""Statements built and compiled once per dialect, then run as driver SQL.
+"""Statements built and compiled once per dialect, then run on the driver's cursor.
 
-SQLAlchemy does not cache statements that carry the dialects' ON CONFLICT clauses (their
-insert constructs set `inherit_cache = False`), so building and compiling such a statement
-on every request cost more than the database work itself. A `Prepared` builds its
-statement once per dialect from named `bindparam`s, compiles it, and runs the SQL text
-with `Connection.exec_driver_sql`, which still runs the engine's events and wraps driver
-errors in `DBAPIError`. Values go to the driver as they are (no SQLAlchemy type
-processing), so pass plain `str`, `int`, `float`, `bool` and `None`.
+The webhook's store write is the hottest path in the service, and SQLAlchemy's statement
+execution was most of its cost: it does not cache statements that carry the dialects' ON
+CONFLICT clauses (their insert constructs set `inherit_cache = False`), and even
+`Connection.exec_driver_sql` spends ~50 µs per call building an execution context, more
+than SQLite takes to run the statement (`python -m tests.perf.stages` shows the split).
+
+A `Prepared` builds its statement once per dialect from named `bindparam`s, compiles it,
+and runs the SQL text on the DBAPI cursor of a SQLAlchemy `Connection`: the transaction,
+the pool and the engine's `begin` event stay SQLAlchemy's, and a driver error is raised
+as SQLAlchemy's `DBAPIError`, its parameters hidden, like any other statement's. Values go
+to the driver as they are (no SQLAlchemy type processing), so pass plain `str`, `int`,
+`float`, `bool`, `None`, and lists for PostgreSQL arrays.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -49,14 +57,31 @@ class Prepared:
             self._compiled[dialect.name] = found  # a race only compiles it twice
         return found
 
-    def execute(self, conn: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        """Run once with `values` (bind name -> value)."""
+    def execute(self, conn: Connection, values: Mapping[str, Any]) -> list[Row]:
+        """Run once with `values` (bind name -> value); the rows it returns, if any."""
         compiled = self._for(conn.dialect)
-        return conn.exec_driver_sql(compiled.sql, compiled.bind(values))
+        return _run(conn, compiled.sql, compiled.bind(values), many=False)
 
-    def execute_many(
-        self, conn: Connection, rows: Sequence[Mapping[str, Any]]
-    ) -> CursorResult[Any]:
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row in one driver `executemany` call."""
         compiled = self._for(conn.dialect)
-        return conn.exec_driver_sql(compiled.sql, [compiled.bind(row) for row in rows])
+        _run(conn, compiled.sql, [compiled.bind(row) for row in rows], many=True)
+
+
+def _run(conn: Connection, sql: str, params: Any, *, many: bool) -> list[Row]:
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    except dbapi.Error as exc:
+        # A lost connection is noticed (and the pool emptied) when the transaction that
+        # this error ends is rolled back through SQLAlchemy.
+        raise DBAPIError.instance(
+            sql, params, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()

@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 import service.store.ingest
 from service import samples, signatures
+from service.logs import JsonFormatter
 from service.app import create_app
 from service.config import Config
 from service.store.engine import make_engine
@@ -607,6 +608,49 @@ def test_a_failure_inside_the_transaction_answers_503_and_keeps_no_receipt_or_or
     retry = client.post(PATH, data=body, headers=headers)
     assert retry.status_code == 202
     assert row_counts(engine)["line_items"] == 3
+
+
+@pytest.fixture
+def refusing_store(engine: Engine) -> Iterator[Engine]:
+    """The database itself fails every line-item write, as a full disk would."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'no space left on device'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON line_items "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON line_items "
+                "BEGIN SELECT RAISE(ABORT, 'no space left on device'); END"
+            )
+    yield engine
+    with engine.begin() as conn:  # the PostgreSQL database outlives the test
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP FUNCTION refuse() CASCADE")  # and its trigger
+        else:
+            conn.exec_driver_sql("DROP TRIGGER refuse")
+
+
+def test_a_database_error_inside_the_transaction_answers_503_logs_no_values_and_stores_nothing(
+    client: FlaskClient, refusing_store: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    order = sample_order()
+    body, headers = samples.shopify_request(order, SHOPIFY_SECRET, shop=SHOP)
+
+    response = client.post(PATH, data=body, headers=headers)
+
+    problem = assert_problem(response, 503)
+    assert problem["type"].endswith("store-unavailable")
+    assert "no space" not in response.get_data(as_text=True)
+    assert row_counts(refusing_store) == empty_counts()
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert "no space left on device" in logged  # the on-call engineer sees why...
+    assert order["line_items"][0]["name"] not in logged  # ...but no stored value
 
 
 def test_a_failed_update_leaves_the_previous_version_untouched(
