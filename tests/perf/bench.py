@@ -17,6 +17,8 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
 3. End to end: 5 orders/s of one line item for 20 s through web, store, worker and
    emulator; from the 202 to the record's createdAt in the emulator.
 4. Memory: peak RSS (VmHWM) of each gunicorn worker during 1 and of the worker during 2.
+5. Stages: the CPU each step of an ingest request costs, timed in one process (see
+   `tests/perf/stages.py`): where the gap between 1's service rows and its ceiling goes.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from service.store.engine import make_engine
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, line_items
-from tests.perf import loadgen, pg, pool
+from tests.perf import loadgen, pg, pool, stages
 from tests.perf.rss import Sampler, children
 from tests.processes import ROOT, VENV_BIN, Process, base_env, free_port, run_process, wait_http
 
@@ -516,7 +518,9 @@ def report(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="ingest,delivery,e2e", help="comma-separated parts")
+    parser.add_argument(
+        "--only", default="ingest,delivery,e2e,stages", help="comma-separated parts"
+    )
     parser.add_argument("--seconds", type=float, default=INGEST_SECONDS, help="ingest duration")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
     parser.add_argument(
@@ -574,8 +578,13 @@ def main() -> None:
         if "e2e" in parts:
             e2e_url = f"sqlite:///{folder / 'e2e.sqlite3'}"
             results["e2e"] = guarded("end to end", lambda: end_to_end(e2e_url, folder))
+        if "stages" in parts:
+            say(f"stages: {stages.ORDERS:,} orders through each step in one process")
+            results["stages"] = stages.measure(stages.ORDERS, folder)
     results["seconds"] = time.monotonic() - began
     text = report(results)
+    if "stages" in results:
+        text += "\n\n" + stages.report(results["stages"], stages.ORDERS)
     print()
     print(text)
     print(f"\n(bench took {results['seconds']:.0f} s; results in {args.output})")
