@@ -21,9 +21,9 @@ from werkzeug.test import TestResponse
 
 import service.store.ingest
 from service import samples, signatures
-from service.logs import JsonFormatter
 from service.app import create_app
 from service.config import Config
+from service.logs import JsonFormatter
 from service.store.engine import make_engine
 from service.store.tables import line_items, orders
 from tests.conftest import SHOPIFY_SECRET, require_shared
