@@ -88,13 +88,15 @@ class Worker:
             if slot is None:
                 self._release(owner, [c for part in [chunk, *pending] for c in part])
                 return
+            attempted = False
             try:
                 chunk = self._still_ours(owner, chunk)
-                outcome = self._send(chunk) if chunk else None
+                if not chunk:
+                    continue
+                attempted = True
+                outcome = self._send(chunk)
             finally:
-                self._settle(slot)
-            if outcome is None:
-                continue
+                self._settle(slot, sent=attempted)
             if isinstance(outcome, oc.Split):
                 middle = len(chunk) // 2
                 pending.extend([chunk[middle:], chunk[:middle]])
@@ -256,7 +258,7 @@ class Worker:
 
     # -- rate budget -------------------------------------------------------------
 
-    def _wait_for_budget(self) -> int | None:
+    def _wait_for_budget(self) -> rate_budget.Slot | None:
         """Block until a request slot is ours; None when asked to stop meanwhile, or when
         the wait would outlast half the lease (another worker could take the claim)."""
         give_up_at = self.clock() + self.config.lease_seconds / 2
@@ -266,17 +268,21 @@ class Worker:
                 limit=self.rate_limit,
                 window=self.config.rate_window_seconds,
                 now=self.clock(),
-                # Until settled, the slot counts as late as the request could still arrive.
-                hold=self.config.request_timeout_seconds + 5.0,
+                # Until settled, the slot counts as late as the request could still arrive:
+                # a send, a 401, an OAuth refresh and a second send.
+                hold=2 * (self.config.request_timeout_seconds + 5.0),
             )
             if grant.slot is not None:
                 return grant.slot
             self.sleep(min(grant.wait, 0.25))
         return None
 
-    def _settle(self, slot: int) -> None:
+    def _settle(self, slot: rate_budget.Slot, *, sent: bool) -> None:
         try:
-            rate_budget.settle(self.engine, slot, at=self.clock())
+            if sent:
+                rate_budget.settle(self.engine, slot, at=self.clock())
+            else:
+                rate_budget.cancel(self.engine, slot)
         except SQLAlchemyError:
             # Unsettled, the slot just counts until its hold runs out: the budget stays safe,
             # and the answer in hand must still be applied.

@@ -28,10 +28,17 @@ _LOCK_ID = 7_140_915  # arbitrary, fixed: the advisory lock that serialises budg
 WINDOW_MARGIN = 0.3  # seconds; workers on different hosts read slightly different clocks
 
 
+class Slot(NamedTuple):
+    """A granted request slot: its row, and the time it holds until settled."""
+
+    id: int
+    held_until: float
+
+
 class Grant(NamedTuple):
     """The answer to a slot request: a slot to settle once sent, or how long to wait."""
 
-    slot: int | None
+    slot: Slot | None
     wait: float
 
 
@@ -53,18 +60,37 @@ def try_acquire(
             )
         ).one()
         if count >= limit:
-            return Grant(None, max(0.01, float(oldest) + window - now))
+            # An unanswered slot may be dated far ahead; poll again within a window.
+            return Grant(None, min(window, max(0.01, float(oldest) + window - now)))
+        held_until = now + hold
         slot = conn.execute(
-            insert(hubspot_requests).values(sent_at=now + hold).returning(hubspot_requests.c.id)
+            insert(hubspot_requests).values(sent_at=held_until).returning(hubspot_requests.c.id)
         ).scalar_one()
-        return Grant(slot, 0.0)
+        return Grant(Slot(slot, held_until), 0.0)
 
 
-def settle(engine: Engine, slot: int, *, at: float) -> None:
-    """Date a slot by when its answer came back: its request reached HubSpot before then."""
+def settle(engine: Engine, slot: Slot, *, at: float) -> None:
+    """Date a slot by when its answer came back: its request reached HubSpot before then.
+
+    A slot that outlived its hold was pruned (and on SQLite its id may be reused), so it is
+    matched on its held time too, and counted anew when it is gone."""
+    with engine.begin() as conn:
+        moved = conn.execute(
+            update(hubspot_requests)
+            .where(hubspot_requests.c.id == slot.id, hubspot_requests.c.sent_at == slot.held_until)
+            .values(sent_at=at)
+        ).rowcount
+        if not moved:
+            conn.execute(insert(hubspot_requests).values(sent_at=at))
+
+
+def cancel(engine: Engine, slot: Slot) -> None:
+    """Give back a slot whose request was never sent."""
     with engine.begin() as conn:
         conn.execute(
-            update(hubspot_requests).where(hubspot_requests.c.id == slot).values(sent_at=at)
+            delete(hubspot_requests).where(
+                hubspot_requests.c.id == slot.id, hubspot_requests.c.sent_at == slot.held_until
+            )
         )
 
 

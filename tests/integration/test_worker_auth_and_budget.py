@@ -149,6 +149,25 @@ def test_a_slot_counts_from_when_its_answer_came_back_not_from_when_it_was_grant
     assert later.slot is not None
 
 
+def test_an_unused_slot_is_given_back_and_a_slot_pruned_before_its_answer_counts_anew(
+    engine: Engine,
+) -> None:
+    unused = rate_budget.try_acquire(engine, limit=1, window=1.0, now=0.0, hold=35.0).slot
+    assert unused is not None
+    rate_budget.cancel(engine, unused)
+    late = rate_budget.try_acquire(engine, limit=1, window=1.0, now=0.1, hold=2.0).slot
+    assert late is not None  # the slot nothing was sent on no longer counts
+    # Unanswered past its hold and the window, `late` is pruned; on SQLite the next slot
+    # may even reuse its id. Its answer must neither re-date that slot nor go uncounted.
+    other = rate_budget.try_acquire(engine, limit=1, window=1.0, now=3.5, hold=35.0).slot
+    assert other is not None
+    rate_budget.settle(engine, other, at=3.6)
+    rate_budget.settle(engine, late, at=3.7)
+    refused = rate_budget.try_acquire(engine, limit=2, window=1.0, now=4.5, hold=35.0)
+    assert refused.slot is None
+    assert refused.wait == pytest.approx(3.6 + 1.0 + rate_budget.WINDOW_MARGIN - 4.5)
+
+
 def test_a_worker_whose_send_is_delayed_after_its_grant_still_never_meets_a_429(
     config: Config, engine: Engine
 ) -> None:
