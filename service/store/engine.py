@@ -71,11 +71,19 @@ def failure_reason(exc: DBAPIError) -> str:
     message, which names the problem (a lock, a full disk, a constraint) but not values,
     unlike PostgreSQL's DETAIL or SQLAlchemy's text with the statement."""
     orig = exc.orig
+    name = type(orig).__name__
     diag = getattr(orig, "diag", None)  # psycopg keeps the parts of a server error apart
-    message = getattr(diag, "message_primary", None) or ""
-    if not message and not hasattr(orig, "diag"):
+    if diag is None:
         message = str(orig).strip().split("\n", 1)[0]  # sqlite3: one line, no values
-    return f"{type(orig).__name__}: {message[:200]}" if message else type(orig).__name__
+        return f"{name}: {message[:200]}" if message else name
+    sqlstate = getattr(diag, "sqlstate", None)
+    if sqlstate is None:
+        return name  # raised in the client (a refused connection): no server message
+    if sqlstate.startswith("22"):
+        # Data exceptions quote the offending input ("invalid input syntax ...: "x"").
+        return f"{name} (SQLSTATE {sqlstate})"
+    message = getattr(diag, "message_primary", None) or ""
+    return f"{name} (SQLSTATE {sqlstate}): {message[:200]}"
 
 
 def is_postgres(conn: Connection | Engine) -> bool:

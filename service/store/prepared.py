@@ -78,10 +78,19 @@ def _run(conn: Connection, sql: str, params: Any, *, many: bool) -> list[Row]:
         cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description is not None else []
     except dbapi.Error as exc:
-        # A lost connection is noticed (and the pool emptied) when the transaction that
-        # this error ends is rolled back through SQLAlchemy.
+        # As SQLAlchemy does for its own statements: a lost connection is thrown away, so
+        # the error says why it was lost rather than the failed rollback after it.
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
         raise DBAPIError.instance(
-            sql, params, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect
+            sql,
+            params,
+            exc,
+            dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
         ) from exc
     finally:
         cursor.close()

@@ -650,7 +650,8 @@ def test_a_database_error_inside_the_transaction_answers_503_logs_no_values_and_
     assert row_counts(refusing_store) == empty_counts()
     logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
     assert "no space left on device" in logged  # the on-call engineer sees why...
-    assert order["line_items"][0]["name"] not in logged  # ...but no stored value
+    assert order["line_items"][0]["name"] not in logged  # ...but no stored value,
+    assert "INSERT" not in logged  # nor the statement
 
 
 def test_a_failed_update_leaves_the_previous_version_untouched(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -91,12 +92,15 @@ def _service_app(url: str) -> Iterator[Flask]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     config = Config(database_url=url, shopify_webhook_secrets=(SECRET,))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     try:
         with open(os.devnull, "w") as sink, redirect_stderr(sink):
             logs.configure("INFO", as_json=True)
             yield create_app(config, engine=engine)
     finally:
-        logs.configure("WARNING", as_json=False)
+        root.handlers[:] = handlers  # leave logging as the caller had it
+        root.setLevel(level)
         engine.dispose()
 
 
