@@ -2,7 +2,8 @@
 
 `Worker.run_once()` handles one claim (tests call it directly); `run_forever()` keeps
 `batches_in_flight` claims going in threads until SIGTERM, then finishes or releases
-what it holds. Clock, sleep and jitter are injected.
+what it holds. Each send waits for a slot of the shared HubSpot budget (`send_budget`).
+Clock, sleep and jitter are injected.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from service import metrics, retry
 from service.config import Config
 from service.hubspot import outcomes as oc
 from service.hubspot.client import HubSpotClient
+from service.send_budget import SendBudget
 from service.store import housekeeping, queue, rate_budget
 from service.store.queue import Claimed, DeadItem, DeliveredItem, RetryItem
 from service.store.state import AUTH_ERROR, CONFIG_ERROR, LAST_ERROR, clear_state, set_state
@@ -55,7 +57,7 @@ class Worker:
         self.sleep = sleep
         self.jitter = jitter
         self.stopping = threading.Event()
-        self.rate_limit = config.hubspot_rate_limit
+        self.budget = SendBudget(config, engine, clock=clock, sleep=sleep, stopping=self.stopping)
         self.auth_blocked_until = 0.0
         # lease_owner holds 64 characters: a cloud host name alone can be longer.
         self._name = f"{socket.gethostname()[:24]}:{os.getpid()}"
@@ -84,7 +86,8 @@ class Worker:
         pending = [batch]
         while pending:
             chunk = pending.pop()
-            slot = self._wait_for_budget()
+            # Waiting longer than half the lease would let another worker take the claim.
+            slot = self.budget.wait(give_up_at=self.clock() + self.config.lease_seconds / 2)
             if slot is None:
                 self._release(owner, [c for part in [chunk, *pending] for c in part])
                 return
@@ -96,7 +99,7 @@ class Worker:
                 attempted = True
                 outcome = self._send(chunk)
             finally:
-                self._settle(slot, sent=attempted)
+                self.budget.settle(slot, sent=attempted)
             if isinstance(outcome, oc.Split):
                 middle = len(chunk) // 2
                 pending.extend([chunk[middle:], chunk[:middle]])
@@ -135,7 +138,7 @@ class Worker:
         started = self.clock()
         answer = self.client.batch_upsert(inputs)
         metrics.observe_hubspot_request(answer.status, len(inputs), self.clock() - started)
-        self._observe_headers(answer)
+        self.budget.observe(answer)
         outcome = oc.classify(answer, sent, self.config.hubspot_id_property)
         if isinstance(outcome, oc.PerInput):
             # Re-key from trace ids to line item keys for the store.
@@ -255,53 +258,6 @@ class Worker:
 
     def _release(self, owner: str, items: Sequence[Claimed]) -> None:
         queue.release(self.engine, owner=owner, keys=[c.key for c in items], now=self.clock())
-
-    # -- rate budget -------------------------------------------------------------
-
-    def _wait_for_budget(self) -> rate_budget.Slot | None:
-        """Block until a request slot is ours; None when asked to stop meanwhile, or when
-        the wait would outlast half the lease (another worker could take the claim)."""
-        give_up_at = self.clock() + self.config.lease_seconds / 2
-        while not self.stopping.is_set() and self.clock() < give_up_at:
-            grant = rate_budget.try_acquire(
-                self.engine,
-                limit=self.rate_limit,
-                window=self.config.rate_window_seconds,
-                now=self.clock(),
-                # Until settled, the slot counts as late as the request could still arrive:
-                # a send, a 401, an OAuth refresh and a second send.
-                hold=2 * (self.config.request_timeout_seconds + 5.0),
-            )
-            if grant.slot is not None:
-                return grant.slot
-            self.sleep(min(grant.wait, 0.25))
-        return None
-
-    def _settle(self, slot: rate_budget.Slot, *, sent: bool) -> None:
-        try:
-            if sent:
-                rate_budget.settle(self.engine, slot, at=self.clock())
-            else:
-                rate_budget.cancel(self.engine, slot)
-        except SQLAlchemyError:
-            # Unsettled, the slot just counts until its hold runs out: the budget stays safe,
-            # and the answer in hand must still be applied.
-            log.warning("rate_slot_unsettled", extra={"event": "rate_slot_unsettled"})
-
-    def _observe_headers(self, answer: oc.Answer) -> None:
-        if not answer.headers:
-            return
-        self.rate_limit = rate_budget.effective_limit(
-            self.config.hubspot_rate_limit, answer.headers
-        )
-        left = rate_budget.remaining(answer.headers)
-        metrics.set_rate_budget_left(left)
-        if left is not None and left <= 0 and answer.status != 429:
-            # Someone else spends this app's budget too; let the window move on.
-            now = self.clock()
-            rate_budget.pause(
-                self.engine, until=now + 1.0, reason="rate limit remaining 0", now=now
-            )
 
     # -- the loop ----------------------------------------------------------------
 
