@@ -1,8 +1,9 @@
 """A HubSpot emulator: a real threaded HTTP server for tests, benchmarks and sandbox mode.
 
 HubSpot endpoints (behaviour per shared/reference/hubspot.md; details in `emulator_crm`
-for the upsert, `emulator_properties` for properties, `emulator_state` for config, auth,
-limits and faults, `emulator_replies` for HubSpot's body shapes):
+for the upsert, `emulator_properties` for properties, `emulator_config` for settings and
+faults, `emulator_state` for auth, limits and the log, `emulator_replies` for HubSpot's
+body shapes, `emulator_http` for the server and its handler):
 
     POST /crm/v3/objects/line_items/batch/upsert     (also 0-8 and /crm/objects/2026-03/...)
     GET  /crm/v3/properties/line_items               {"results": [Property, ...]}
@@ -31,20 +32,18 @@ import contextlib
 import json
 import logging
 import re
-import socket
-import socketserver
-import sys
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from service.hubspot.emulator_config import EmulatorConfig, fault_reply
 from service.hubspot.emulator_crm import LineItemStore
+from service.hubspot.emulator_http import EmulatorServer
 from service.hubspot.emulator_properties import PropertyRegistry
 from service.hubspot.emulator_replies import Reply, error_reply
-from service.hubspot.emulator_state import EmulatorConfig, EmulatorState, fault_reply
+from service.hubspot.emulator_state import EmulatorState
 
 __all__ = ["Emulator", "EmulatorConfig", "serve"]
 
@@ -69,7 +68,7 @@ class Emulator:
         self._properties = PropertyRegistry()
         self._store = LineItemStore(self._properties, self._state.config.seed)
         self._address = (host, port)
-        self._server: _Server | None = None
+        self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()  # ends latency waits and stalls at stop()
         self._current = threading.local()  # the upsert a handler thread is answering
@@ -88,7 +87,7 @@ class Emulator:
         """Serve in a daemon thread; returns self once the socket is listening."""
         if self._server is None:
             self._stopping.clear()
-            self._server = _Server(self._address, self)
+            self._server = EmulatorServer(self._address, self)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.01},  # stop() waits up to one interval
@@ -101,7 +100,7 @@ class Emulator:
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted."""
         self._stopping.clear()
-        self._server = _Server(self._address, self)
+        self._server = EmulatorServer(self._address, self)
         print(f"HubSpot emulator listening on {self.url}", flush=True)
         try:
             self._server.serve_forever(poll_interval=0.2)
@@ -279,104 +278,3 @@ def _as_logged(body: bytes) -> dict[str, Any]:
     if isinstance(parsed, dict):
         return parsed
     return {"_unparsed": body.decode("utf-8", "replace")}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # benchmarks open many connections at once
-
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall on DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self._address_parts()
-
-    def _address_parts(self) -> tuple[str, int]:
-        host, port = self.socket.getsockname()[:2]
-        return str(host), int(port)
-
-    def track(self, connection: socket.socket, open_: bool) -> None:
-        with self._connections_lock:
-            (self._connections.add if open_ else self._connections.discard)(connection)
-
-    def close_connections(self) -> None:
-        """Wake handler threads blocked on idle keep-alive connections so they finish."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return  # the client went away (timed out on a stall, closed early)
-        log.exception("HubSpot emulator failed on a request from %s", client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections
-    server_version = "HubSpotEmulator/1.0"
-    disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("emulator: " + format, *args)
-
-    def _serve(self, method: str) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        body = self.rfile.read(length) if length > 0 else b""
-        emulator = self.server.emulator
-        reply: Reply | None = None
-        try:
-            reply = emulator.handle(method, self.path, self.headers.get("Authorization"), body)
-            self._answer(emulator, reply)
-        finally:
-            emulator.answered(0 if reply is None or reply.drop else reply.status)
-
-    def _answer(self, emulator: Emulator, reply: Reply) -> None:
-        if reply.drop:
-            self.close_connection = True  # closed unanswered: the client sees a reset
-            return
-        emulator.pause(reply.stall)
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)

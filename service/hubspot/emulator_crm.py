@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from service.hubspot.emulator_config import EmulatorConfig
 from service.hubspot.emulator_properties import PropertyRegistry
 from service.hubspot.emulator_replies import Reply, error_reply, iso
-from service.hubspot.emulator_state import EmulatorConfig
 
 MAX_INPUTS = 100
 _FIRST_ID = 37_000_000_001  # HubSpot ids are large integers, sent as strings

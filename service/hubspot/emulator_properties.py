@@ -14,8 +14,8 @@ import threading
 import time
 from typing import Any
 
+from service.hubspot.emulator_config import EmulatorConfig
 from service.hubspot.emulator_replies import Reply, error_reply, iso, missing_scopes_reply
-from service.hubspot.emulator_state import EmulatorConfig
 
 MAX_UNIQUE_PROPERTIES = 10  # HubSpot's cap per object type
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
