@@ -1,9 +1,9 @@
 """A HubSpot emulator: a real threaded HTTP server for tests, benchmarks and sandbox mode.
 
 HubSpot endpoints (behaviour per shared/reference/hubspot.md; details in `emulator_crm`
-for the upsert, `emulator_properties` for properties, `emulator_config` for settings and
-faults, `emulator_state` for auth, limits and the log, `emulator_replies` for HubSpot's
-body shapes, `emulator_http` for the server and its handler):
+and `emulator_validation` for the upsert, `emulator_properties` for properties,
+`emulator_config` for settings and faults, `emulator_state` for auth, limits and the
+log, `emulator_replies` for HubSpot's body shapes, `emulator_http` for the server):
 
     POST /crm/v3/objects/line_items/batch/upsert     (also 0-8 and /crm/objects/2026-03/...)
     GET  /crm/v3/properties/line_items               {"results": [Property, ...]}

@@ -11,31 +11,33 @@
   that the answer even with trace ids, as multi-status is documented for create only);
 - an input without `idProperty` updates the record whose HubSpot id is `id`;
 - results come back in an order other than the input's, as HubSpot's do.
-Property values are stored as given ("" clears); `amount` is not calculated.
+Property values are stored as given ("" clears); `amount` is not calculated. The checks
+and HubSpot's wording for each problem are in `emulator_validation`.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.hubspot.emulator_config import EmulatorConfig
 from service.hubspot.emulator_properties import PropertyRegistry
-from service.hubspot.emulator_replies import Reply, error_reply, iso
-
-MAX_INPUTS = 100
-_FIRST_ID = 37_000_000_001  # HubSpot ids are large integers, sent as strings
-_NOT_FOUND = (
-    "Could not get some LINE_ITEM objects, they may be deleted or not exist. "
-    "Check that ids are valid."
+from service.hubspot.emulator_replies import Reply, iso
+from service.hubspot.emulator_validation import (
+    NOT_FOUND,
+    Problem,
+    batch_problem,
+    input_error,
+    parse_inputs,
+    problem,
+    unattributed,
+    value_problem,
 )
 
-Problem = dict[str, Any]  # one entry of "Property values were not valid: [...]"
+_FIRST_ID = 37_000_000_001  # HubSpot ids are large integers, sent as strings
 
 
 @dataclass
@@ -73,19 +75,19 @@ class LineItemStore:
 
     def upsert(self, body: bytes, config: EmulatorConfig) -> Reply:
         started = iso(time.time())
-        inputs = _parse_inputs(body)
+        inputs = parse_inputs(body)
         if isinstance(inputs, Reply):
             return inputs
         catalogue = self._properties.catalogue(config)
         with self._lock:
-            refusal = _batch_problem(inputs, catalogue)
+            refusal = batch_problem(inputs, catalogue)
             if refusal:
                 return refusal
             claimed: dict[tuple[str, str], str] = {}
             bad = [(i, p) for i in inputs if (p := self._problems(i, catalogue, config, claimed))]
             traced = config.multi_status and all(i.get("objectWriteTraceId") for i in inputs)
             if bad and not traced:
-                return _unattributed(bad)
+                return unattributed(bad)
             failed = {id(i) for i, _ in bad}
             results = [self._write(i, catalogue) for i in inputs if id(i) not in failed]
             results = self._out_of_order(results)
@@ -98,7 +100,7 @@ class LineItemStore:
         }
         if not bad:
             return Reply(200, body_json)
-        body_json.update(numErrors=len(bad), errors=[_input_error(i, p) for i, p in bad])
+        body_json.update(numErrors=len(bad), errors=[input_error(i, p) for i, p in bad])
         return Reply(207, body_json)
 
     def _problems(
@@ -110,11 +112,11 @@ class LineItemStore:
     ) -> list[Problem]:
         key_property = item.get("idProperty")
         if not key_property and item["id"] not in self._records:
-            return [_problem("id", _NOT_FOUND, "OBJECT_NOT_FOUND")]
+            return [problem("id", NOT_FOUND, "OBJECT_NOT_FOUND")]
         problems = [
             p
             for name, value in item["properties"].items()
-            if name != key_property and (p := _value_problem(name, value, catalogue, config))
+            if name != key_property and (p := value_problem(name, value, catalogue, config))
         ]
         return problems or self._unique_conflicts(item, catalogue, claimed)
 
@@ -138,7 +140,7 @@ class LineItemStore:
             holder = claimed.setdefault((name, value), f"{key_property}:{item['id']}")
             if (owner and owner != target) or holder != f"{key_property}:{item['id']}":
                 message = f'A line item with {name} "{value}" already exists.'
-                problems.append(_problem(name, message, "UNIQUE_VALUE_CONFLICT"))
+                problems.append(problem(name, message, "UNIQUE_VALUE_CONFLICT"))
         return problems
 
     def _write(self, item: dict[str, Any], catalogue: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -196,133 +198,3 @@ def _record_json(record: _Record) -> dict[str, Any]:
         "createdAt": record.created_at,
         "updatedAt": record.updated_at,
     }
-
-
-def _load_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _parse_inputs(body: bytes) -> list[dict[str, Any]] | Reply:
-    data = _load_json(body)
-    if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
-        message = "Invalid input JSON: expected an object with an 'inputs' array."
-        return error_reply(400, message, "VALIDATION_ERROR")
-    inputs: list[dict[str, Any]] = data["inputs"]
-    for index, item in enumerate(inputs):
-        problem = _shape_problem(item)
-        if problem:
-            return error_reply(
-                400, f"Invalid input JSON: inputs[{index}] {problem}.", "VALIDATION_ERROR"
-            )
-    return inputs
-
-
-def _shape_problem(item: Any) -> str | None:
-    if not isinstance(item, dict):
-        return "is not an object"
-    if not isinstance(item.get("id"), str) or not item["id"]:
-        return "needs a non-empty string 'id'"
-    if not isinstance(item.get("properties"), dict):
-        return "needs a 'properties' object"
-    for name in ("idProperty", "objectWriteTraceId"):
-        if item.get(name) is not None and not isinstance(item[name], str):
-            return f"has a '{name}' that is not a string"
-    return None
-
-
-def _batch_problem(
-    inputs: list[dict[str, Any]], catalogue: dict[str, dict[str, Any]]
-) -> Reply | None:
-    """Problems that reject the whole request whatever the trace ids."""
-    if len(inputs) > MAX_INPUTS:
-        message = f"Too many inputs: {len(inputs)}; a batch takes at most {MAX_INPUTS}."
-        return error_reply(400, message, "VALIDATION_ERROR")
-    for item in inputs:
-        name = item.get("idProperty")
-        if name and not catalogue.get(name, {}).get("hasUniqueValue"):
-            message = f"Unable to perform update/upsert by non-unique 0-8 property {name}"
-            return error_reply(400, message, "VALIDATION_ERROR")
-    seen: set[tuple[str, str]] = set()
-    duplicates: list[str] = []
-    for item in inputs:
-        key = (item.get("idProperty") or "hs_object_id", item["id"])
-        if key in seen and item["id"] not in duplicates:
-            duplicates.append(item["id"])
-        seen.add(key)
-    if duplicates:
-        message = (
-            f"Duplicate IDs found in batch input: [{', '.join(duplicates)}]. IDs must be unique"
-        )
-        return error_reply(400, message, "VALIDATION_ERROR", context={"ids": duplicates})
-    return None
-
-
-def _problem(name: str, message: str, error: str) -> Problem:
-    return {"isValid": False, "message": message, "error": error, "name": name}
-
-
-def _value_problem(
-    name: str, value: Any, catalogue: dict[str, dict[str, Any]], config: EmulatorConfig
-) -> Problem | None:
-    definition = catalogue.get(name)
-    if definition is None:
-        return _problem(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
-    if name in config.read_only_properties:
-        return _problem(
-            name, f'"{name}" is a read only property; its value cannot be set.', "READ_ONLY_VALUE"
-        )
-    if not isinstance(value, str):
-        return _problem(
-            name,
-            f"{json.dumps(value)} is not a string; send property values as strings.",
-            "INVALID_TYPE",
-        )
-    if value and definition["type"] == "number":
-        return _number_problem(name, value)
-    options = [o["value"] for o in definition["options"]]
-    if value and options and any(v not in options for v in value.split(";")):
-        message = f"{value} was not one of the allowed options: [{', '.join(options)}]"
-        return _problem(name, message, "INVALID_OPTION")
-    return None
-
-
-def _number_problem(name: str, value: str) -> Problem | None:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
-        return _problem(name, f"{value} was not a valid number.", "INVALID_DECIMAL")
-    if name == "price" and number < 0:
-        return _problem(name, "The price of a line item cannot be negative.", "INVALID_DECIMAL")
-    return None
-
-
-def _input_error(item: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
-    """One `StandardError` of a 207, attributed to its input by trace id and id."""
-    not_found = problems[0]["error"] == "OBJECT_NOT_FOUND"
-    return {
-        "status": "error",
-        "category": "OBJECT_NOT_FOUND" if not_found else "VALIDATION_ERROR",
-        "message": _NOT_FOUND if not_found else _invalid_message(problems),
-        "context": {"objectWriteTraceId": [item["objectWriteTraceId"]], "ids": [item["id"]]},
-        "errors": [{"message": p["message"], "in": p["name"]} for p in problems],
-        "links": {},
-    }
-
-
-def _unattributed(bad: list[tuple[dict[str, Any], list[Problem]]]) -> Reply:
-    """HubSpot without trace ids: one 400 for the batch, naming properties but no input."""
-    problems = [p for _, ps in bad for p in ps]
-    category = (
-        "OBJECT_NOT_FOUND" if problems[0]["error"] == "OBJECT_NOT_FOUND" else "VALIDATION_ERROR"
-    )
-    details = [{"message": p["message"], "in": p["name"]} for p in problems]
-    return error_reply(400, _invalid_message(bad[0][1]), category, errors=details)
-
-
-def _invalid_message(problems: list[Problem]) -> str:
-    return "Property values were not valid: " + json.dumps(problems, separators=(",", ":"))
