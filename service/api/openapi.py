@@ -70,6 +70,8 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/v1/orders": {
             "post": {
                 "summary": "Store an order from an internal system",
+                "description": "The whole order, every time: a line that an earlier version "
+                "had and this one lacks is sent to HubSpot at quantity 0.",
                 "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Engine,
+    and_,
     bindparam,
+    select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -97,7 +99,7 @@ def record_order(
             if status is IngestStatus.DUPLICATE:
                 conn.rollback()
             elif status is IngestStatus.ACCEPTED:
-                _upsert_line_items(conn, write)
+                _upsert_line_items(conn, _with_removed_lines(conn, write))
     except DBAPIError as exc:
         raise StoreUnavailable(f"could not store order: {failure_reason(exc)}") from exc
     return IngestResult(status, len(inputs) if status is IngestStatus.ACCEPTED else 0)
@@ -160,6 +162,40 @@ def _receive_step_by_step(conn: Connection, write: OrderWrite) -> IngestStatus:
     if not _ORDER_UPSERT.execute(conn, write.order_values()):
         return IngestStatus.STALE
     return IngestStatus.ACCEPTED
+
+
+# The order's stored line items that an accepted (newer) version may have dropped.
+_OLDER_LINES = Prepared(
+    lambda _dialect: select(line_items.c.key, line_items.c.properties).where(
+        and_(
+            line_items.c.source == bindparam("source", None),
+            line_items.c.store == bindparam("store", None),
+            line_items.c.order_id == bindparam("order_id", None),
+            line_items.c.source_version < bindparam("source_version", None),
+        )
+    )
+)
+
+
+def _with_removed_lines(conn: Connection, write: OrderWrite) -> OrderWrite:
+    """`write` plus, at quantity 0, each line an earlier version had and this one lacks.
+
+    Every webhook and internal post carries the whole order, so a missing line was removed
+    (WooCommerce drops it; Shopify keeps it at current_quantity 0, which maps the same).
+    HubSpot keeps the record, now worth nothing, rather than a quantity no longer sold."""
+    present = set(write.keys)
+    removed = [
+        (key, canonical_properties({**json.loads(properties), "quantity": "0"}))
+        for key, properties in _OLDER_LINES.execute(conn, write.order_values())
+        if key not in present
+    ]
+    if not removed:
+        return write
+    return replace(
+        write,
+        keys=[*write.keys, *(key for key, _ in removed)],
+        properties=[*write.properties, *(properties for _, properties in removed)],
+    )
 
 
 def _upsert_line_items(conn: Connection, write: OrderWrite) -> None:

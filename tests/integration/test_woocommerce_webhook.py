@@ -400,6 +400,38 @@ def test_a_newer_update_with_identical_content_keeps_the_version_counter(
     assert after["source_version"] > before["source_version"]
 
 
+def test_a_line_removed_by_an_edit_goes_to_quantity_0_and_comes_back_if_re_added(
+    client: FlaskClient, engine: Engine
+) -> None:
+    both = sample_order(modified_gmt="2026-11-27T14:15:00")
+    assert post_order(client, both).status_code == 202
+    cup, beans = f"woocommerce:{STORE}:12071", f"woocommerce:{STORE}:12072"
+    before = {row["key"]: row for row in dump_line_items(engine)}
+
+    # The shop's edit drops the beans: WooCommerce sends the order without that line.
+    edited = sample_order(modified_gmt="2026-11-27T14:30:00")
+    edited["line_items"] = edited["line_items"][:1]
+    response = post_order(client, edited)
+
+    assert response.get_json() == {"status": "accepted", "line_items": 1}
+    after = {row["key"]: row for row in dump_line_items(engine)}
+    properties = stored_properties(engine)
+    assert properties[beans] == {**json.loads(before[beans]["properties"]), "quantity": "0"}
+    assert (after[beans]["version"], after[beans]["state"]) == (2, "pending")
+    assert after[cup]["version"] == 1  # unchanged: not sent again
+    assert properties[cup]["quantity"] == "2"
+
+    # An older delivery that still has the beans changes nothing.
+    stale = post_order(client, sample_order(modified_gmt="2026-11-27T14:20:00"))
+    assert stale.get_json() == {"status": "stale", "line_items": 0}
+    assert stored_properties(engine)[beans]["quantity"] == "0"
+
+    # Re-added by a later edit, the line is worth its quantity again.
+    assert post_order(client, sample_order(modified_gmt="2026-11-27T15:00:00")).status_code == 202
+    assert stored_properties(engine)[beans]["quantity"] == "1"
+    assert {row["key"]: row["version"] for row in dump_line_items(engine)}[beans] == 3
+
+
 # --- invalid requests ----------------------------------------------------------------
 
 

@@ -116,6 +116,23 @@ def test_a_poisoned_batch_is_split_until_the_bad_input_is_isolated(
     assert emulator.stats()["by_status"]["200"] >= 2
 
 
+def test_a_line_removed_from_the_order_reaches_hubspot_at_quantity_0(
+    relay: Config, engine: Engine, emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("Mug", quantity=2), "2": props("Beans", quantity=3)})
+    worker = make_worker(relay, engine)
+    assert worker.run_once() == 2
+
+    store_items(engine, {"1": props("Mug", quantity=2)}, version_minutes=5)  # beans removed
+    assert worker.run_once() == 1  # only the removed line changed
+
+    records = emulator.records()
+    assert records[key_of("2")]["properties"]["quantity"] == "0"
+    assert records[key_of("2")]["properties"]["name"] == "Beans"
+    assert records[key_of("1")]["properties"]["quantity"] == "2"
+    assert {r.state for r in rows(engine).values()} == {"delivered"}
+
+
 def test_a_newer_version_stored_while_the_older_is_in_flight_stays_pending(
     relay: Config, engine: Engine, emulator: Emulator
 ) -> None:
