@@ -99,7 +99,7 @@ def record_order(
             if status is IngestStatus.DUPLICATE:
                 conn.rollback()
             elif status is IngestStatus.ACCEPTED:
-                _upsert_line_items(conn, _with_removed_lines(conn, write))
+                _upsert_line_items(conn, write)
     except DBAPIError as exc:
         raise StoreUnavailable(f"could not store order: {failure_reason(exc)}") from exc
     return IngestResult(status, len(inputs) if status is IngestStatus.ACCEPTED else 0)
@@ -178,7 +178,8 @@ _OLDER_LINES = Prepared(
 
 
 def _with_removed_lines(conn: Connection, write: OrderWrite) -> OrderWrite:
-    """`write` plus, at quantity 0, each line an earlier version had and this one lacks.
+    """`write` plus, at quantity 0, each line an earlier version had and this one lacks
+    (SQLite's way; PostgreSQL's line-item statement does the same in one round trip).
 
     Every webhook and internal post carries the whole order, so a missing line was removed
     (WooCommerce drops it; Shopify keeps it at current_quantity 0, which maps the same).
@@ -200,10 +201,11 @@ def _with_removed_lines(conn: Connection, write: OrderWrite) -> OrderWrite:
 
 def _upsert_line_items(conn: Connection, write: OrderWrite) -> None:
     """Every line item of an accepted order, under the version rule, in its transaction."""
-    if not write.keys:
-        return
     if conn.dialect.name == "postgresql":
-        ingest_postgres.upsert_line_items(conn, write)
+        ingest_postgres.upsert_line_items(conn, write)  # removed lines included
+        return
+    write = _with_removed_lines(conn, write)
+    if not write.keys:
         return
     common = {
         "source": write.source,

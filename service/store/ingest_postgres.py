@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -72,7 +73,11 @@ def _build_receive(_dialect: str) -> Any:
 
 def _build_line_items_from_json(_dialect: str) -> Any:
     """Every line item of the order in one upsert; the varying columns arrive as one JSON
-    array of {key, position, properties} (cheaper to send than text arrays of JSON)."""
+    array of {key, position, properties} (cheaper to send than text arrays of JSON).
+
+    The same statement sends the order's stored lines that this version lacks at quantity
+    0 (see `ingest._with_removed_lines`, SQLite's way): their canonical JSON holds
+    `"quantity":"<digits>"` exactly once, unescaped, so a text replace keeps it canonical."""
     lines = (
         func.json_to_recordset(bindparam("lines", None, type_=postgresql.JSON))
         .table_valued(
@@ -80,23 +85,40 @@ def _build_line_items_from_json(_dialect: str) -> Any:
         )
         .render_derived(with_types=True)
     )
+    source = bindparam("source", None, type_=String)
+    store = bindparam("store", None, type_=String)
+    order_id = bindparam("order_id", None, type_=String)
+    version = bindparam("source_version", None, type_=BigInteger)
     now = bindparam("now", None, type_=Float)
-    rows = select(
-        lines.c.key,
-        bindparam("source", None, type_=String),
-        bindparam("store", None, type_=String),
-        bindparam("order_id", None, type_=String),
-        lines.c.position,
-        lines.c.properties,
-        bindparam("source_version", None, type_=BigInteger),
-        literal(1),
-        literal(0),
-        literal(LineItemState.PENDING.value),
-        literal(0),
-        now,
-        now,
-        now,
+
+    def new_row(key: Any, position: Any, properties: Any) -> Any:
+        return select(
+            key,
+            source,
+            store,
+            order_id,
+            position,
+            properties,
+            version,
+            literal(1),
+            literal(0),
+            literal(LineItemState.PENDING.value),
+            literal(0),
+            now,
+            now,
+            now,
+        )
+
+    stored = line_items.alias("stored")
+    zeroed = func.regexp_replace(stored.c.properties, '"quantity":"[0-9]+"', '"quantity":"0"')
+    removed = new_row(stored.c.key, stored.c.position, zeroed).where(
+        stored.c.source == source,
+        stored.c.store == store,
+        stored.c.order_id == order_id,
+        stored.c.source_version < version,
+        stored.c.key.not_in(select(lines.c.key).scalar_subquery()),
     )
+    rows = union_all(new_row(lines.c.key, lines.c.position, lines.c.properties), removed)
     return advance_line_items(
         postgresql.insert(line_items).from_select(list(LINE_ITEM_COLUMNS), rows)
     )

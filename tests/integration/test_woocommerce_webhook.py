@@ -24,6 +24,7 @@ from service import samples, signatures
 from service.app import create_app
 from service.config import Config
 from service.store.engine import make_engine
+from service.store.ingest import canonical_properties
 from service.store.tables import orders
 from tests.conftest import SHOPIFY_SECRET, WOO_SECRET, require_shared
 from tests.integration.ingest_support import (
@@ -418,6 +419,8 @@ def test_a_line_removed_by_an_edit_goes_to_quantity_0_and_comes_back_if_re_added
     properties = stored_properties(engine)
     assert properties[beans] == {**json.loads(before[beans]["properties"]), "quantity": "0"}
     assert (after[beans]["version"], after[beans]["state"]) == (2, "pending")
+    # Still canonical JSON, so a later identical version compares equal and is not resent.
+    assert after[beans]["properties"] == canonical_properties(properties[beans])
     assert after[cup]["version"] == 1  # unchanged: not sent again
     assert properties[cup]["quantity"] == "2"
 
@@ -430,6 +433,15 @@ def test_a_line_removed_by_an_edit_goes_to_quantity_0_and_comes_back_if_re_added
     assert post_order(client, sample_order(modified_gmt="2026-11-27T15:00:00")).status_code == 202
     assert stored_properties(engine)[beans]["quantity"] == "1"
     assert {row["key"]: row["version"] for row in dump_line_items(engine)}[beans] == 3
+
+    # An edit that leaves no line at all takes every line to 0.
+    emptied = sample_order(modified_gmt="2026-11-27T16:00:00")
+    emptied["line_items"] = []
+    assert post_order(client, emptied).get_json() == {"status": "accepted", "line_items": 0}
+    assert {key: p["quantity"] for key, p in stored_properties(engine).items()} == {
+        cup: "0",
+        beans: "0",
+    }
 
 
 # --- invalid requests ----------------------------------------------------------------
