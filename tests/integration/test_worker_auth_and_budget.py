@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from service.config import Config
 from service.hubspot.emulator import Emulator, EmulatorConfig
@@ -166,6 +167,25 @@ def test_an_unused_slot_is_given_back_and_a_slot_pruned_before_its_answer_counts
     refused = rate_budget.try_acquire(engine, limit=2, window=1.0, now=4.5, hold=35.0)
     assert refused.slot is None
     assert refused.wait == pytest.approx(3.6 + 1.0 + rate_budget.WINDOW_MARGIN - 4.5)
+
+
+def test_a_slot_that_cannot_be_settled_still_lets_the_answer_be_applied(
+    config: Config, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The store fails just as the slot is settled: the batch HubSpot took is still marked
+    # delivered, not sent again; the slot counts until its hold runs out.
+    def store_away(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("UPDATE hubspot_requests", {}, Exception("database is locked"))
+
+    with Emulator(EmulatorConfig(seed=7)) as emulator:
+        relay = worker_config(config, emulator)
+        store_items(engine, {"1": props("A"), "2": props("B")})
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rate_budget, "settle", store_away)
+            assert make_worker(relay, engine).run_once() == 2
+        assert {r.state for r in rows(engine).values()} == {"delivered"}
+        assert len(emulator.requests_log()) == 1
+    assert any(r.getMessage() == "rate_slot_unsettled" for r in caplog.records)
 
 
 def test_a_worker_whose_send_is_delayed_after_its_grant_still_never_meets_a_429(
