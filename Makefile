@@ -16,13 +16,13 @@ run: $(STAMP)
 	$(BIN)/relay run
 
 check: $(STAMP)
-	$(BIN)/ruff format --check service tests
-	$(BIN)/ruff check service tests
+	$(BIN)/ruff format --check service emulators tests
+	$(BIN)/ruff check service emulators tests
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format service tests
-	$(BIN)/ruff check --fix service tests
+	$(BIN)/ruff format service emulators tests
+	$(BIN)/ruff check --fix service emulators tests
 
 test: check
 	$(BIN)/pytest

@@ -108,7 +108,7 @@ def hubspot_emulator(
     port: int, host: str, rate_limit: int, latency: float, id_property: str
 ) -> None:
     """Run the HubSpot emulator (a real HTTP server) until interrupted."""
-    from service.hubspot.emulator import EmulatorConfig, serve
+    from emulators.hubspot import EmulatorConfig, serve
 
     config = EmulatorConfig(rate_limit=rate_limit, latency=latency)
     config.unique_properties = {id_property}

@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, update
 from werkzeug.serving import make_server
 
+from emulators.hubspot import Emulator, EmulatorConfig
 from service.app import create_app
 from service.cli import main
 from service.config import Config
-from service.hubspot.emulator import Emulator, EmulatorConfig
 from service.store.tables import line_items
 from tests.integration.worker_support import key_of, props, store_items
 

@@ -20,7 +20,7 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator, oas30_format_checker, validate
 
-from service.hubspot.emulator import Emulator, EmulatorConfig
+from emulators.hubspot import Emulator, EmulatorConfig
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "hubspot-openapi"
 LINE_ITEMS_SPEC = "CRM_Line_Items__v3_lineItems.json"
@@ -899,7 +899,7 @@ def test_url_needs_a_started_emulator() -> None:
 
 
 def test_serve_runs_an_emulator_in_the_foreground() -> None:
-    code = "from service.hubspot.emulator import serve, EmulatorConfig; serve(0, EmulatorConfig())"
+    code = "from emulators.hubspot import serve, EmulatorConfig; serve(0, EmulatorConfig())"
     with subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
     ) as process:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
+from emulators.hubspot import Emulator, EmulatorConfig
 from service import samples
-from service.hubspot.emulator import Emulator, EmulatorConfig
 from tests.conftest import API_KEY, SHOPIFY_SECRET, WOO_SECRET
 from tests.processes import VENV_BIN, base_env, free_port, run_process, wait_http
 

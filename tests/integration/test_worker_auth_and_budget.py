@@ -13,8 +13,8 @@ from openapi_schema_validator import OAS30Validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
-from service.hubspot.emulator import Emulator, EmulatorConfig
 from service.store import queue, rate_budget
 from service.store.engine import make_engine
 from service.store.state import StoredRefreshToken

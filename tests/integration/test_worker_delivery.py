@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
-from service.hubspot.emulator import Emulator, EmulatorConfig
 from service.store import queue, rate_budget
 from service.store.state import AUTH_ERROR, PAUSED_UNTIL, read_number, read_states
 from tests.integration.worker_support import (

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from service.hubspot.emulator import Emulator, EmulatorConfig
+from emulators.hubspot import Emulator, EmulatorConfig
 from tests.integration.worker_support import emulated_properties, key_of, props, rows, store_items
 from tests.processes import VENV_BIN, base_env, run_process
 

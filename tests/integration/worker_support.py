@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from emulators.hubspot import Emulator
 from service.config import Config
 from service.domain import LineItemInput, Order
-from service.hubspot.emulator import Emulator
 from service.hubspot.factory import build_client
 from service.store.ingest import record_order
 from service.store.tables import line_items

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from service.hubspot.emulator import Emulator, EmulatorConfig
+from emulators.hubspot import Emulator, EmulatorConfig
 from tests.scenario.harness import max_in_flight, overlapping_sends
 
 UPSERT = "/crm/v3/objects/line_items/batch/upsert"

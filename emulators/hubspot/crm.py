@@ -12,7 +12,7 @@
 - an input without `idProperty` updates the record whose HubSpot id is `id`;
 - results come back in an order other than the input's, as HubSpot's do.
 Property values are stored as given ("" clears); `amount` is not calculated. The checks
-and HubSpot's wording for each problem are in `emulator_validation`.
+and HubSpot's wording for each problem are in `validation`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from service.hubspot.emulator_config import EmulatorConfig
-from service.hubspot.emulator_properties import PropertyRegistry
-from service.hubspot.emulator_replies import Reply, iso
-from service.hubspot.emulator_validation import (
+from emulators.hubspot.config import EmulatorConfig
+from emulators.hubspot.properties import PropertyRegistry
+from emulators.hubspot.replies import Reply, iso
+from emulators.hubspot.validation import (
     NOT_FOUND,
     Problem,
     batch_problem,

@@ -3,7 +3,7 @@
 The portal's properties are the config's known, read-only and unique names (HubSpot's
 defaults get their real labels and types) plus those created over the API. Every
 definition has the shape of the spec's `Property`; `type` drives value validation in
-`emulator_crm` (numbers, enumeration options).
+`crm` (numbers, enumeration options).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import threading
 import time
 from typing import Any
 
-from service.hubspot.emulator_config import EmulatorConfig
-from service.hubspot.emulator_replies import Reply, error_reply, iso, missing_scopes_reply
+from emulators.hubspot.config import EmulatorConfig
+from emulators.hubspot.replies import Reply, error_reply, iso, missing_scopes_reply
 
 MAX_UNIQUE_PROPERTIES = 10  # HubSpot's cap per object type
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

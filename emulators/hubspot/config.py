@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from service.hubspot.emulator_replies import (
+from emulators.hubspot.replies import (
     Reply,
     error_reply,
     hubspot_error,

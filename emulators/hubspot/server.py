@@ -14,13 +14,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from service.hubspot.emulator_replies import Reply
+from emulators.hubspot.replies import Reply
 
-log = logging.getLogger("service.hubspot.emulator")
+log = logging.getLogger("emulators.hubspot")
 
 
 class Application(Protocol):
-    """What the server serves: `service.hubspot.emulator.Emulator`."""
+    """What the server serves: `emulators.hubspot.app.Emulator`."""
 
     def handle(self, method: str, target: str, authorization: str | None, body: bytes) -> Reply: ...
 

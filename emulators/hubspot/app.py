@@ -1,9 +1,9 @@
 """A HubSpot emulator: a real threaded HTTP server for tests, benchmarks and sandbox mode.
 
-HubSpot endpoints (behaviour per shared/reference/hubspot.md; details in `emulator_crm`
-and `emulator_validation` for the upsert, `emulator_properties` for properties,
-`emulator_config` for settings and faults, `emulator_state` for auth, limits and the
-log, `emulator_replies` for HubSpot's body shapes, `emulator_http` for the server):
+HubSpot endpoints (behaviour per shared/reference/hubspot.md; details in `crm`
+and `validation` for the upsert, `properties` for properties,
+`config` for settings and faults, `state` for auth, limits and the
+log, `replies` for HubSpot's body shapes, `server` for the server):
 
     POST /crm/v3/objects/line_items/batch/upsert     (also 0-8 and /crm/objects/2026-03/...)
     GET  /crm/v3/properties/line_items               {"results": [Property, ...]}
@@ -38,12 +38,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from service.hubspot.emulator_config import EmulatorConfig, fault_reply
-from service.hubspot.emulator_crm import LineItemStore
-from service.hubspot.emulator_http import EmulatorServer
-from service.hubspot.emulator_properties import PropertyRegistry
-from service.hubspot.emulator_replies import Reply, error_reply
-from service.hubspot.emulator_state import EmulatorState
+from emulators.hubspot.config import EmulatorConfig, fault_reply
+from emulators.hubspot.crm import LineItemStore
+from emulators.hubspot.properties import PropertyRegistry
+from emulators.hubspot.replies import Reply, error_reply
+from emulators.hubspot.server import EmulatorServer
+from emulators.hubspot.state import EmulatorState
 
 __all__ = ["Emulator", "EmulatorConfig", "serve"]
 

@@ -2,9 +2,9 @@
 
 No HTTP here: `EmulatorState` answers "is this caller authenticated?", "may this request
 run, and does it fault?" and "what does a token refresh return?" with `Reply` values that
-`service.hubspot.emulator` writes to the socket. Line items and properties live in
-`service.hubspot.emulator_crm` and `emulator_properties`; answer shapes in
-`emulator_replies`.
+`emulators.hubspot.app` writes to the socket. Line items and properties live in
+`crm` and `properties`; answer shapes in
+`replies`.
 
 Choices where HubSpot's behaviour is not documented (see shared/reference/hubspot.md):
 - One rate bucket for the whole emulated account, shared by every token: HubSpot counts
@@ -29,12 +29,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.hubspot.emulator_config import (
+from emulators.hubspot.config import (
     RATE_FAULTS,
     EmulatorConfig,
     check_fault_names,
 )
-from service.hubspot.emulator_replies import (
+from emulators.hubspot.replies import (
     Reply,
     error_reply,
     oauth_error,

@@ -8,8 +8,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.hubspot.emulator_config import EmulatorConfig
-from service.hubspot.emulator_replies import Reply, error_reply
+from emulators.hubspot.config import EmulatorConfig
+from emulators.hubspot.replies import Reply, error_reply
 
 MAX_INPUTS = 100
 NOT_FOUND = (
