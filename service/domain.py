@@ -1,7 +1,9 @@
 """The service's own values: a canonical order and the HubSpot input it maps to.
 
 Every source (Shopify, WooCommerce, an internal system) is loaded into an `Order`;
-`service.mapping` turns an `Order` into `LineItemInput`s. Money is `Decimal` throughout.
+`service.mapping` turns an `Order` into HubSpot inputs. Money is `Decimal` throughout.
+An order's optional parts (totals, buyer, addresses) are `None` or hold `None` where the
+source did not say; the mapping sends only what is known.
 """
 
 from __future__ import annotations
@@ -26,6 +28,65 @@ class LineItemState(enum.StrEnum):
     PENDING = "pending"  # its desired version is not yet delivered
     DELIVERED = "delivered"  # HubSpot has its latest version
     DEAD = "dead"  # failed for good; an operator must replay it
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order stands, one vocabulary for every source (README, "Order status").
+
+    Decided as HubSpot's own Shopify sync decides its stage: cancelled wins; then
+    fulfilled with every shipment delivered; then fulfilled; then paid, partially
+    refunded or refunded; else open.
+    """
+
+    OPEN = "open"
+    PROCESSED = "processed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The order's money, in its currency, rounded to the minor unit; net of refunds.
+
+    `subtotal` is the lines after line discounts and before tax and shipping; `total` is
+    what the buyer pays after refunds; `refunded` is what was given back.
+    """
+
+    subtotal: Decimal | None = None
+    discounts: Decimal | None = None
+    tax: Decimal | None = None
+    shipping: Decimal | None = None
+    total: Decimal | None = None
+    refunded: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who placed the order, as the shop gave it (`email` untrimmed; may be empty)."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    customer_id: str | None = None  # the shop's customer id; None for a guest
+
+
+@dataclass(frozen=True)
+class Address:
+    """A billing or shipping address; `street` joins the address lines with ", "."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +115,15 @@ class Order:
     currency: str  # ISO 4217, upper case
     updated_at: datetime  # timezone-aware; orders the versions of one order
     line_items: tuple[LineItem, ...] = field(default_factory=tuple)
+    name: str | None = None  # what people call it: Shopify "#1001", WooCommerce number
+    created_at: datetime | None = None  # timezone-aware
+    status: OrderStatus = OrderStatus.OPEN
+    payment_status: str | None = None  # the shop's own word (Shopify financial_status)
+    fulfillment_status: str | None = None  # the shop's own word, "unfulfilled" when none
+    totals: Totals = field(default_factory=Totals)
+    buyer: Buyer | None = None
+    billing: Address | None = None
+    shipping: Address | None = None
 
 
 @dataclass(frozen=True)
