@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 from service import logs
 from service.app import create_app
 from service.config import Config, ConfigError
+from service.domain import RecordKind
 from service.store import migrate
 from service.store.engine import make_engine, reading
-from service.store.reads import DeadLetterFilter, dead_letters, replay
-from service.store.state import LAST_ERROR, read_states
+from service.store.reads import DeadLetterFilter, dead_letters, queue_depth, replay
+from service.store.state import AUTH_ERROR, HALTED, LAST_ERROR, read_states
 
 
 @contextmanager
@@ -86,16 +87,18 @@ def hubspot() -> None:
 
 @hubspot.command("setup")
 def hubspot_setup() -> None:
-    """Create the unique idProperty on line items if it is missing."""
+    """Create the unique id properties and check the order pipeline's stages."""
+    from service.hubspot import setup
     from service.hubspot.factory import build_client
-    from service.hubspot.setup import SetupError, ensure_id_property
 
     config = _config()
     with _store(config) as engine:
         try:
-            click.echo(ensure_id_property(build_client(config, engine), config.hubspot_id_property))
-        except SetupError as exc:
+            done = setup.run(build_client(config, engine), config)
+        except setup.SetupError as exc:
             raise click.ClickException(str(exc)) from exc
+    for line in done:
+        click.echo(line)
 
 
 @hubspot.command("emulator")
@@ -121,17 +124,21 @@ def dead_letters_group() -> None:
     """Line items HubSpot refused for good, or that were retried for too long."""
 
 
+KINDS = click.Choice([kind.value for kind in RecordKind])
+
+
 @dead_letters_group.command("list")
 @click.option("--source")
 @click.option("--store")
 @click.option("--order-id")
+@click.option("--kind", type=KINDS, help="contact, order, deal, line_item or an association.")
 @click.option("--limit", type=int, default=50, show_default=True)
 def dead_letters_list(
-    source: str | None, store: str | None, order_id: str | None, limit: int
+    source: str | None, store: str | None, order_id: str | None, kind: str | None, limit: int
 ) -> None:
     """Print dead letters as JSON lines."""
     config = _config()
-    where = DeadLetterFilter(source=source, store=store, order_id=order_id)
+    where = DeadLetterFilter(source=source, store=store, order_id=order_id, kind=kind)
     with _store(config) as engine, reading(engine) as conn:
         items, _cursor = dead_letters(conn, where, after=None, limit=limit)
     for item in items:
@@ -139,37 +146,47 @@ def dead_letters_list(
 
 
 @dead_letters_group.command("replay")
-@click.option("--key", "keys", multiple=True, help="A line item key; repeat for several.")
+@click.option("--key", "keys", multiple=True, help="A record's key; repeat for several.")
 @click.option("--source")
 @click.option("--store")
 @click.option("--order-id")
+@click.option("--kind", type=KINDS)
 @click.option("--all", "everything", is_flag=True, help="Replay every dead letter.")
 def dead_letters_replay(
     keys: tuple[str, ...],
     source: str | None,
     store: str | None,
     order_id: str | None,
+    kind: str | None,
     everything: bool,
 ) -> None:
     """Send dead letters again: back to pending with attempts reset."""
-    if not (keys or source or store or order_id or everything):
-        raise click.UsageError("say which: --key, --source/--store/--order-id, or --all")
+    if not (keys or source or store or order_id or kind or everything):
+        raise click.UsageError("say which: --key, --source/--store/--order-id/--kind, or --all")
     config = _config()
-    where = DeadLetterFilter(source=source, store=store, order_id=order_id, keys=keys or None)
+    where = DeadLetterFilter(
+        source=source, store=store, order_id=order_id, kind=kind, keys=keys or None
+    )
     with _store(config) as engine:
         count = replay(engine, where, now=time.time())
-    click.echo(f"replayed {count} line item(s)")
+    click.echo(f"replayed {count} record(s)")
 
 
 @main.command(with_appcontext=False)
 def status() -> None:
-    """Queue depth, dead letters, oldest pending, last HubSpot error."""
-    from service.store.queue import queue_depth
-
+    """Queue depth by kind, dead letters, oldest pending, what is held back and why."""
     config = _config()
     with _store(config) as engine, reading(engine) as conn:
         depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
-        depth["last_hubspot_error"] = read_states(conn).get(LAST_ERROR)
+        states = read_states(conn)
+    depth["last_hubspot_error"] = states.get(LAST_ERROR)
+    depth["hubspot_auth_error"] = states.get(AUTH_ERROR)
+    depth["held_back"] = {
+        name.removeprefix(HALTED): reason
+        for name, reason in states.items()
+        if name.startswith(HALTED)
+    }
+    depth["order_object"] = config.hubspot_order_object.value
     depth["sandbox"] = config.sandbox
     depth["hubspot_base_url"] = config.hubspot_base_url
     click.echo(json.dumps(depth, indent=2, sort_keys=True))

@@ -14,6 +14,8 @@ from pathlib import Path
 from environs import Env
 from environs.exceptions import EnvValidationError
 
+from service.domain import OrderObject, OrderStatus
+
 DEFAULT_DATABASE_URL = "sqlite:///var/relay.sqlite3"
 DEFAULT_HUBSPOT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_SANDBOX_PORT = 8025
@@ -30,6 +32,11 @@ VARIABLES = (
     "HUBSPOT_BASE_URL",
     "HUBSPOT_ID_PROPERTY",
     "HUBSPOT_RATE_LIMIT",
+    "HUBSPOT_ORDER_OBJECT",
+    "HUBSPOT_ORDER_ID_PROPERTY",
+    "HUBSPOT_SYNC_CONTACTS",
+    "HUBSPOT_ORDER_PIPELINE",
+    "HUBSPOT_ORDER_STAGES",
     "SHOPIFY_WEBHOOK_SECRETS",
     "WOOCOMMERCE_WEBHOOK_SECRETS",
     "RELAY_API_KEYS",
@@ -46,6 +53,28 @@ VARIABLES = (
     "PROMETHEUS_MULTIPROC_DIR",
     "RELAY_WORKER_METRICS_PORT",
 )
+# HUBSPOT_ORDER_STAGES when unset: canonical status -> stage label of the object's default
+# pipeline. Orders: HubSpot's default order pipeline (commerce.md §1). Deals: HubSpot's
+# default sales pipeline has no shipping stages; an order placed is all but won, a paid
+# one is won, a cancelled one lost.
+DEFAULT_STAGES: dict[OrderObject, dict[OrderStatus, str]] = {
+    OrderObject.ORDERS: {
+        OrderStatus.OPEN: "Open",
+        OrderStatus.PROCESSED: "Processed",
+        OrderStatus.SHIPPED: "Shipped",
+        OrderStatus.DELIVERED: "Delivered",
+        OrderStatus.CANCELLED: "Cancelled",
+    },
+    OrderObject.DEALS: {
+        OrderStatus.OPEN: "Contract Sent",
+        OrderStatus.PROCESSED: "Closed Won",
+        OrderStatus.SHIPPED: "Closed Won",
+        OrderStatus.DELIVERED: "Closed Won",
+        OrderStatus.CANCELLED: "Closed Lost",
+    },
+    OrderObject.NONE: {},
+}
+
 # Read by gunicorn (deploy/gunicorn.conf.py), not by the app: the PaaS conventions.
 PLATFORM_VARIABLES = ("PORT", "WEB_CONCURRENCY")
 
@@ -79,6 +108,12 @@ class Config:
     hubspot_base_url: str = DEFAULT_HUBSPOT_BASE_URL
     hubspot_id_property: str = "external_line_item_id"
     hubspot_rate_limit: int = 100
+    hubspot_order_object: OrderObject = OrderObject.ORDERS
+    hubspot_order_id_property: str = "external_order_key"
+    hubspot_sync_contacts: bool = True
+    hubspot_order_pipeline: str | None = None  # label or id; None: the default pipeline
+    # canonical status -> stage label; None: DEFAULT_STAGES for the order object
+    hubspot_order_stages: dict[OrderStatus, str] | None = None
     rate_window_seconds: float = 10.0  # HubSpot's rolling window; shorter only in tests
     shopify_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     woocommerce_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -96,6 +131,11 @@ class Config:
     log_json: bool | None = None  # None: JSON when stderr is not a terminal
     metrics_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR: sum metrics across processes
     worker_metrics_port: int | None = None  # the worker serves /metrics itself when set
+
+    @property
+    def order_stages(self) -> dict[OrderStatus, str]:
+        """Status -> stage label for the order object, the defaults filled in."""
+        return {**DEFAULT_STAGES[self.hubspot_order_object], **(self.hubspot_order_stages or {})}
 
     @property
     def uses_oauth(self) -> bool:
@@ -141,6 +181,25 @@ def _secrets(env: Env, name: str, problems: dict[str, list[str]]) -> tuple[str, 
     return tuple(item for item in items if item)
 
 
+def _stages(env: Env, problems: dict[str, list[str]]) -> dict[OrderStatus, str] | None:
+    """`open=Open,shipped=Shipped,...`: the statuses given; the others keep their default."""
+    raw = (env.str("HUBSPOT_ORDER_STAGES", "") or "").strip()
+    if not raw:
+        return None
+    stages: dict[OrderStatus, str] = {}
+    statuses = {s.value for s in OrderStatus}
+    for entry in raw.split(","):
+        status, equals, label = (part.strip() for part in entry.partition("="))
+        if not equals or not label or status.lower() not in statuses:
+            problems.setdefault("HUBSPOT_ORDER_STAGES", []).append(
+                f"{entry.strip()!r} is not status=Stage label, with status one of "
+                + ", ".join(sorted(statuses))
+            )
+            continue
+        stages[OrderStatus(status.lower())] = label
+    return stages
+
+
 def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
     token = env.str("HUBSPOT_ACCESS_TOKEN", None) or None
     client_id = env.str("HUBSPOT_CLIENT_ID", None) or None
@@ -170,6 +229,10 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
             "must be at least twice RELAY_HUBSPOT_TIMEOUT_SECONDS"
         )
     database_url = env.str("DATABASE_URL", None) or DEFAULT_DATABASE_URL
+    order_object = env.str("HUBSPOT_ORDER_OBJECT", OrderObject.ORDERS.value).strip().lower()
+    if order_object not in {o.value for o in OrderObject}:
+        problems.setdefault("HUBSPOT_ORDER_OBJECT", []).append("must be orders, deals or none")
+        order_object = OrderObject.ORDERS.value
     return {
         "database_url": normalize_database_url(database_url),
         "hubspot_access_token": token,
@@ -179,6 +242,11 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "hubspot_base_url": base_url.rstrip("/"),
         "hubspot_id_property": env.str("HUBSPOT_ID_PROPERTY", "external_line_item_id"),
         "hubspot_rate_limit": rate_limit,
+        "hubspot_order_object": OrderObject(order_object),
+        "hubspot_order_id_property": env.str("HUBSPOT_ORDER_ID_PROPERTY", "external_order_key"),
+        "hubspot_sync_contacts": env.bool("HUBSPOT_SYNC_CONTACTS", True),
+        "hubspot_order_pipeline": (env.str("HUBSPOT_ORDER_PIPELINE", "") or "").strip() or None,
+        "hubspot_order_stages": _stages(env, problems),
         "shopify_webhook_secrets": _secrets(env, "SHOPIFY_WEBHOOK_SECRETS", problems),
         "woocommerce_webhook_secrets": _secrets(env, "WOOCOMMERCE_WEBHOOK_SECRETS", problems),
         "relay_api_keys": _secrets(env, "RELAY_API_KEYS", problems),

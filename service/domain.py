@@ -22,12 +22,47 @@ class Source(enum.StrEnum):
     WOOCOMMERCE = "woocommerce"
 
 
-class LineItemState(enum.StrEnum):
-    """Where a stored line item stands with HubSpot."""
+class RecordKind(enum.StrEnum):
+    """What a stored record stands for in HubSpot: an object, or an association of two.
+
+    An association kind is named "<from kind>><to kind>"; both ends are records of the
+    same order's write, and it is sent only once both ends have HubSpot ids.
+    """
+
+    CONTACT = "contact"
+    ORDER = "order"  # HubSpot's commerce Orders object (0-123)
+    DEAL = "deal"  # one deal per order, when HUBSPOT_ORDER_OBJECT=deals
+    LINE_ITEM = "line_item"
+    LINE_ITEM_TO_ORDER = "line_item>order"
+    ORDER_TO_CONTACT = "order>contact"
+    LINE_ITEM_TO_DEAL = "line_item>deal"
+    DEAL_TO_CONTACT = "deal>contact"
+
+    @property
+    def is_association(self) -> bool:
+        return ">" in self.value
+
+    @property
+    def ends(self) -> tuple[RecordKind, RecordKind]:
+        """The kinds of an association's from and to records."""
+        start, _, end = self.value.partition(">")
+        return RecordKind(start), RecordKind(end)
+
+
+class RecordState(enum.StrEnum):
+    """Where a stored record stands with HubSpot."""
 
     PENDING = "pending"  # its desired version is not yet delivered
     DELIVERED = "delivered"  # HubSpot has its latest version
     DEAD = "dead"  # failed for good; an operator must replay it
+
+
+class OrderObject(enum.StrEnum):
+    """HUBSPOT_ORDER_OBJECT: what an order becomes in HubSpot beside its line items."""
+
+    ORDERS = "orders"  # HubSpot's commerce Orders object, as its own Shopify sync uses
+    DEALS = "deals"  # one deal per order
+    NONE = "none"  # line items only
 
 
 class OrderStatus(enum.StrEnum):
@@ -128,8 +163,25 @@ class Order:
 
 @dataclass(frozen=True)
 class LineItemInput:
-    """One HubSpot batch-upsert input: the `idProperty` value and the properties."""
+    """One line item's HubSpot input: the `idProperty` value and the properties."""
 
     key: str  # "{source}:{store}:{line item id}", the idProperty value
     order_key: tuple[str, str, str]  # (source, store, order_id)
     properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RecordInput:
+    """One record an order wants in HubSpot, keyed as HubSpot will know it.
+
+    An object's `key` is its `idProperty` value ("{source}:{store}:{line item id}", an
+    order's "{source}:{store}:{order id}", a contact's email); an association's key is
+    "{from key}>{to key}", with `from_key` and `to_key` naming its ends.
+    """
+
+    kind: RecordKind
+    key: str
+    properties: Mapping[str, str]
+    position: int = 0  # the line's place in the order; 0 for the others
+    from_key: str | None = None
+    to_key: str | None = None

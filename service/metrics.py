@@ -6,8 +6,8 @@ so every web process reports the same numbers."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 # prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, when the metrics below are
 # created, and fails on a missing folder; the one read of the environment outside
@@ -24,17 +24,22 @@ if TYPE_CHECKING:
 WEBHOOKS = Counter(
     "relay_webhooks", "Webhooks and order posts received", ["source", "topic", "outcome"]
 )
-HUBSPOT_REQUESTS = Counter("relay_hubspot_requests", "Batch upserts sent to HubSpot", ["status"])
+HUBSPOT_REQUESTS = Counter(
+    "relay_hubspot_requests", "Batch requests sent to HubSpot", ["kind", "status"]
+)
 HUBSPOT_SECONDS = Histogram(
     "relay_hubspot_request_seconds",
     "Time for one batch upsert",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
 )
 BATCH_SIZE = Histogram(
-    "relay_batch_size", "Inputs per batch upsert", buckets=(1, 5, 10, 25, 50, 75, 90, 99, 100)
+    "relay_batch_size",
+    "Inputs per batch request",
+    ["kind"],
+    buckets=(1, 5, 10, 25, 50, 75, 90, 99, 100, 500, 1000, 2000),
 )
-DELIVERED = Counter("relay_line_items_delivered", "Line item versions HubSpot confirmed")
-DEAD = Counter("relay_line_items_dead_lettered", "Line items moved to dead letters")
+DELIVERED = Counter("relay_records_delivered", "Record versions HubSpot confirmed", ["kind"])
+DEAD = Counter("relay_records_dead_lettered", "Records moved to dead letters", ["kind"])
 LATENCY = Histogram(
     "relay_delivery_latency_seconds",
     "From the accepted webhook to HubSpot's confirmation",
@@ -51,22 +56,24 @@ def observe_webhook(source: str, topic: str | None, outcome: str) -> None:
     WEBHOOKS.labels(source=source, topic=topic or "", outcome=outcome).inc()
 
 
-def observe_hubspot_request(status: int, size: int, seconds: float) -> None:
-    HUBSPOT_REQUESTS.labels(status=str(status)).inc()
-    BATCH_SIZE.observe(size)
+def observe_hubspot_request(kind: str, status: int, size: int, seconds: float) -> None:
+    HUBSPOT_REQUESTS.labels(kind=kind, status=str(status)).inc()
+    BATCH_SIZE.labels(kind=kind).observe(size)
     HUBSPOT_SECONDS.observe(seconds)
 
 
-def observe_delivered(items: Sequence[Claimed], now: float) -> None:
-    DELIVERED.inc(len(items))
+def observe_delivered(kind: str, items: Sequence[Claimed], now: float) -> None:
+    if not items:
+        return
+    DELIVERED.labels(kind=kind).inc(len(items))
     for item in items:
         if item.pending_since is not None:
             LATENCY.observe(max(0.0, now - item.pending_since))
 
 
-def observe_dead(count: int) -> None:
+def observe_dead(kind: str, count: int) -> None:
     if count:
-        DEAD.inc(count)
+        DEAD.labels(kind=kind).inc(count)
 
 
 def set_rate_budget_left(left: int | None) -> None:
@@ -74,17 +81,22 @@ def set_rate_budget_left(left: int | None) -> None:
         RATE_LEFT.set(left)
 
 
-def queue_samples(depth: dict[str, float | int | None]) -> Iterator[tuple[str, str, float]]:
-    """(name, help, value) for the queue gauges computed from the store at scrape time."""
+def queue_samples(depth: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, float]]]:
+    """(name, help, {kind: value}) for the queue gauges computed from the store at scrape
+    time; the age gauge has one value, under the kind ""."""
+    by_kind: Mapping[str, Mapping[str, int]] = depth["by_kind"]
     yield (
-        "relay_line_items_pending",
-        "Line items waiting for delivery",
-        float(depth["pending"] or 0),
+        "relay_records_pending",
+        "Records waiting for delivery, by kind",
+        {kind: float(counts["pending"]) for kind, counts in by_kind.items()},
     )
-    yield "relay_line_items_dead", "Line items in dead letters", float(depth["dead"] or 0)
-    age = depth["oldest_pending_age_seconds"]
+    yield (
+        "relay_records_dead",
+        "Records in dead letters, by kind",
+        {kind: float(counts["dead"]) for kind, counts in by_kind.items()},
+    )
     yield (
         "relay_oldest_pending_age_seconds",
-        "Age of the oldest undelivered line item version",
-        float(age or 0),
+        "Age of the oldest undelivered record version",
+        {"": float(depth["oldest_pending_age_seconds"] or 0)},
     )

@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import extensions
+from service.domain import RecordKind
 from service.store import migrate
 from service.store.engine import reading
-from service.store.state import AUTH_ERROR, CONFIG_ERROR, read_states
+from service.store.state import AUTH_ERROR, HALTED, read_states
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("service.health")
@@ -26,7 +27,11 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready when the store answers with current migrations and HubSpot is usable."""
+    """Ready when the store answers with current migrations and HubSpot is usable.
+
+    `degraded` (still 200) when line items flow but another kind of record is held back
+    (a missing scope, a refused idProperty, an unresolved stage): an upgrade that has not
+    finished its HubSpot setup keeps delivering what it did before."""
     config = extensions.config()
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -46,6 +51,15 @@ def readyz() -> Response:
     checks["hubspot"] = _hubspot_check(config.sandbox, config.has_hubspot_credentials, states)
     if checks["hubspot"] not in ("ok", "sandbox"):
         problems.append(f"hubspot: {checks['hubspot']}")
+    held = {
+        name.removeprefix(HALTED): reason
+        for name, reason in sorted(states.items())
+        if name.startswith(HALTED)
+    }
+    checks["held_back"] = held
+    # Line items held back stop what the relay did before the whole order: not ready.
+    blocking = bool(problems) or RecordKind.LINE_ITEM.value in held
+    problems += [f"{kind} records held back: {reason}" for kind, reason in held.items()]
     unconfigured = [
         name
         for name, secrets in (
@@ -54,15 +68,16 @@ def readyz() -> Response:
         )
         if not secrets
     ]
+    status = "not_ready" if blocking else ("degraded" if held else "ready")
     body = {
-        "status": "ready" if not problems else "not_ready",
+        "status": status,
         "checks": checks,
         "sandbox": config.sandbox,
         "sources_without_secret": unconfigured,
         "problems": problems,
     }
     response = jsonify(body)
-    response.status_code = 200 if not problems else 503
+    response.status_code = 503 if blocking else 200
     return response
 
 
@@ -70,9 +85,6 @@ def _hubspot_check(sandbox: bool, has_credentials: bool, states: dict[str, str |
     rejected = states.get(AUTH_ERROR)
     if rejected:
         return f"credentials rejected: {rejected}"
-    misconfigured = states.get(CONFIG_ERROR)
-    if misconfigured:
-        return f"line item idProperty refused (run `relay hubspot setup`): {misconfigured}"
     if sandbox:
         return "sandbox"
     if not has_credentials:

@@ -42,7 +42,9 @@ def post_order() -> tuple[Response, int]:
     if len(key) > 200:
         raise ProblemError("Idempotency-Key is too long.", errors={"Idempotency-Key": ["Max 200."]})
     delivery_ids = [f"idempotency:{order.source}:{key}"] if key else []
-    result = pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids)
+    result = pipeline.accept(
+        extensions.engine(), extensions.config(), order, delivery_ids=delivery_ids
+    )
     metrics.observe_webhook("internal", order.source, result.status.value)
     status = 202 if result.status is IngestStatus.ACCEPTED else 200
     return jsonify({"status": result.status.value, "line_items": result.line_items}), status
@@ -51,7 +53,7 @@ def post_order() -> tuple[Response, int]:
 @bp.get("/orders/<source>/<path:store>/<order_id>")  # a WooCommerce store may hold a path
 @require_api_key
 def get_order(source: str, store: str, order_id: str) -> Response:
-    """An order's line items with their delivery state."""
+    """An order's records (order record, contacts, line items, associations) and their state."""
     with reading(extensions.engine()) as conn:
         view = order_view(conn, source, store, order_id)
     if view is None:
@@ -65,7 +67,10 @@ def list_dead_letters() -> Response:
     """Dead letters, filtered, a page at a time (cursor = `next_cursor` of the last page)."""
     query: dict[str, Any] = DeadLetterQuerySchema().load(request.args)
     where = DeadLetterFilter(
-        source=query.get("source"), store=query.get("store"), order_id=query.get("order_id")
+        source=query.get("source"),
+        store=query.get("store"),
+        order_id=query.get("order_id"),
+        kind=query.get("kind"),
     )
     with reading(extensions.engine()) as conn:
         items, cursor = dead_letters(conn, where, after=query.get("cursor"), limit=query["limit"])

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from service import extensions, metrics
 from service.store.engine import reading
-from service.store.queue import queue_depth
+from service.store.reads import queue_depth
 
 bp = Blueprint("monitoring", __name__)
 
@@ -27,8 +27,14 @@ class QueueCollector:
     def collect(self) -> Iterator[Metric]:
         with reading(self._engine) as conn:
             depth = queue_depth(conn, time.time())
-        for name, help_text, value in metrics.queue_samples(depth):
-            yield GaugeMetricFamily(name, help_text, value=value)
+        for name, help_text, values in metrics.queue_samples(depth):
+            if list(values) == [""]:
+                yield GaugeMetricFamily(name, help_text, value=values[""])
+                continue
+            family = GaugeMetricFamily(name, help_text, labels=["kind"])
+            for kind, value in sorted(values.items()):
+                family.add_metric([kind], value)
+            yield family
 
 
 @bp.get("/metrics")

@@ -86,7 +86,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/v1/orders/{source}/{store}/{order_id}": {
             "get": {
-                "summary": "An order's line items and their delivery state",
+                "summary": "An order's records (order, contact, lines, associations) and state",
                 "security": [{"bearer": []}],
                 "parameters": order_params,
                 "responses": {

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-STATES = ["pending", "delivered", "dead"]
+from service.domain import RecordKind, RecordState
+
+STATES = [state.value for state in RecordState]
+KINDS = [kind.value for kind in RecordKind]
 
 
 class ProblemSchema(Schema):
@@ -26,21 +29,27 @@ class IngestAnswerSchema(Schema):
     topic = fields.String(allow_none=True)
 
 
-class LineItemStatusSchema(Schema):
-    key = fields.String(required=True, metadata={"example": "erp:eu-store:SO-10042-1"})
+class RecordStatusSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    key = fields.String(required=True, metadata={"example": "erp:eu-store:SO-10042:1"})
     state = fields.String(required=True, validate=validate.OneOf(STATES))
     version = fields.Integer(required=True)
     delivered_version = fields.Integer(required=True)
-    hubspot_id = fields.String(allow_none=True)
+    hubspot_id = fields.String(
+        allow_none=True,
+        metadata={"description": "An association's is '<from id>><to id>' as delivered."},
+    )
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     last_error = fields.String(allow_none=True)
     dead_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     delivered_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     properties = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    from_key = fields.String(metadata={"description": "An association's from record"})
+    to_key = fields.String(metadata={"description": "An association's to record"})
 
 
-class DeadLetterSchema(LineItemStatusSchema):
+class DeadLetterSchema(RecordStatusSchema):
     source = fields.String(required=True)
     store = fields.String(required=True)
     order_id = fields.String(required=True)
@@ -52,13 +61,22 @@ class OrderStatusSchema(Schema):
     order_id = fields.String(required=True)
     currency = fields.String(required=True)
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
-    line_items = fields.List(fields.Nested(LineItemStatusSchema), required=True)
+    order_record = fields.Nested(
+        RecordStatusSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The HubSpot order or deal; null with HUBSPOT_ORDER_OBJECT=none"},
+    )
+    contacts = fields.List(fields.Nested(RecordStatusSchema), required=True)
+    line_items = fields.List(fields.Nested(RecordStatusSchema), required=True)
+    associations = fields.List(fields.Nested(RecordStatusSchema), required=True)
 
 
 class DeadLetterQuerySchema(Schema):
     source = fields.String()
     store = fields.String()
     order_id = fields.String()
+    kind = fields.String(validate=validate.OneOf(KINDS))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
 
@@ -75,6 +93,7 @@ class ReplayFilterSchema(Schema):
     source = fields.String()
     store = fields.String()
     order_id = fields.String()
+    kind = fields.String(validate=validate.OneOf(KINDS))
 
 
 class ReplayByKeysSchema(Schema):
@@ -82,7 +101,7 @@ class ReplayByKeysSchema(Schema):
         unknown = RAISE
 
     keys = fields.List(
-        fields.String(validate=validate.Length(1, 400)),
+        fields.String(validate=validate.Length(1, 1000)),
         required=True,
         validate=validate.Length(1, 1000),
     )

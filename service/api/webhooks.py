@@ -121,7 +121,9 @@ def shopify_webhook() -> Response:
         )
         if value
     ]
-    return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=delivery_ids))
+    return _answer(
+        pipeline.accept(extensions.engine(), extensions.config(), order, delivery_ids=delivery_ids)
+    )
 
 
 @bp.post("/webhooks/woocommerce")
@@ -144,7 +146,9 @@ def woocommerce_webhook() -> Response:
     # No receipt: X-WC-Webhook-Delivery-ID is wp_hash(webhook id . current second), the same
     # for two different orders sent in one second, and WooCommerce never redelivers. The
     # version rule alone makes a repeated body harmless (it answers "stale").
-    return _answer(pipeline.accept(extensions.engine(), order, delivery_ids=[]))
+    return _answer(
+        pipeline.accept(extensions.engine(), extensions.config(), order, delivery_ids=[])
+    )
 
 
 def _is_order_edit(body: bytes) -> bool:

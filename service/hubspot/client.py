@@ -15,8 +15,10 @@ from requests.adapters import HTTPAdapter
 from service.hubspot.auth import AuthError, TokenProvider
 from service.hubspot.outcomes import Answer
 
-UPSERT_PATH = "/crm/v3/objects/line_items/batch/upsert"
-PROPERTIES_PATH = "/crm/v3/properties/line_items"
+OBJECTS = "/crm/v3/objects"
+ASSOCIATIONS = "/crm/v4/associations"
+PROPERTIES = "/crm/v3/properties"
+PIPELINES = "/crm/v3/pipelines"
 
 
 def make_session(pool_size: int = 4) -> requests.Session:
@@ -43,18 +45,36 @@ class HubSpotClient:
         self._session = session or make_session()
         self._timeout = (connect_timeout, read_timeout)
 
-    def batch_upsert(self, inputs: list[dict[str, Any]]) -> Answer:
-        """POST inputs to the line-item batch upsert; renew an expired OAuth token once."""
-        answer = self._call("POST", UPSERT_PATH, {"inputs": inputs})
+    def batch_upsert(self, inputs: list[dict[str, Any]], object_type: str = "line_items") -> Answer:
+        """POST inputs to an object type's batch upsert."""
+        return self._send(f"{OBJECTS}/{object_type}/batch/upsert", {"inputs": inputs})
+
+    def create_associations(
+        self, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+    ) -> Answer:
+        """POST association inputs (with their types) to the v4 batch create."""
+        return self._send(f"{ASSOCIATIONS}/{from_type}/{to_type}/batch/create", {"inputs": inputs})
+
+    def get_pipelines(self, object_type: str) -> Answer:
+        return self._call("GET", f"{PIPELINES}/{object_type}")
+
+    def get_property(self, name: str, object_type: str = "line_items") -> Answer:
+        return self._call("GET", f"{PROPERTIES}/{object_type}/{name}")
+
+    def get_property_groups(self, object_type: str) -> Answer:
+        return self._call("GET", f"{PROPERTIES}/{object_type}/groups")
+
+    def create_property(
+        self, definition: dict[str, Any], object_type: str = "line_items"
+    ) -> Answer:
+        return self._call("POST", f"{PROPERTIES}/{object_type}", definition)
+
+    def _send(self, path: str, body: dict[str, Any]) -> Answer:
+        """A batch write; an expired OAuth token is renewed and the call made once more."""
+        answer = self._call("POST", path, body)
         if answer.status == 401 and self._auth.invalidate():
-            answer = self._call("POST", UPSERT_PATH, {"inputs": inputs})
+            answer = self._call("POST", path, body)
         return answer
-
-    def get_property(self, name: str) -> Answer:
-        return self._call("GET", f"{PROPERTIES_PATH}/{name}")
-
-    def create_property(self, definition: dict[str, Any]) -> Answer:
-        return self._call("POST", PROPERTIES_PATH, definition)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         try:

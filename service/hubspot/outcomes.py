@@ -1,13 +1,16 @@
-"""What a batch-upsert answer means, as values the worker applies.
+"""What a HubSpot batch answer means, as values the worker applies.
 
-`classify(answer, sent, id_property)` is a pure function of the HTTP answer and the inputs that
-were sent. It returns one of:
+`classify(answer, sent, id_property)` (an object batch upsert) and
+`classify_associations(answer, sent)` (an association batch create) are pure functions
+of the HTTP answer and the inputs that were sent. Each returns one of:
 
-- `PerInput`: each input delivered or failed (200, 207); failures say if a retry can help;
+- `PerInput`: each record delivered or failed (200, 201, 207), by record key; failures
+  say if a retry can help;
 - `Split`: a 400 that names no input; halve the batch to isolate the bad input(s);
 - `Rejected`: one input that HubSpot refuses on its own (a 400 for a batch of one);
-- `AuthFailed`: 401/403; stop delivering, keep everything pending;
-- `Misconfigured`: HubSpot refuses the idProperty itself; stop delivering as for 401;
+- `AuthFailed`: 401; the credentials are refused: stop delivering everything;
+- `ScopeMissing`: 403; the token lacks this kind's scope: stop this kind only;
+- `Misconfigured`: HubSpot refuses the idProperty itself; stop this kind as for 403;
 - `Backoff`: the whole batch waits (423, 429, 477, 5xx, timeouts, dropped connections).
 """
 
@@ -19,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PERMANENT_CATEGORIES = frozenset({"VALIDATION_ERROR", "PROPERTY_DOESNT_EXIST", "INVALID_OPTION"})
+# An association whose end HubSpot does not have (deleted there since) cannot succeed as
+# it is either.
+PERMANENT_ASSOCIATION_CATEGORIES = PERMANENT_CATEGORIES | {"OBJECT_NOT_FOUND"}
 
 
 class Wait(enum.StrEnum):
@@ -73,7 +79,7 @@ class Failure:
 
 @dataclass(frozen=True)
 class PerInput:
-    outcomes: dict[str, Success | Failure]  # by trace id
+    outcomes: dict[str, Success | Failure]  # by record key
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ class AuthFailed:
 
 
 @dataclass(frozen=True)
+class ScopeMissing:
+    reason: str
+
+
+@dataclass(frozen=True)
 class Misconfigured:
     reason: str
 
@@ -103,17 +114,36 @@ class Backoff:
     retry_after: float | None = None
 
 
-Outcome = PerInput | Split | Rejected | AuthFailed | Misconfigured | Backoff
+Outcome = PerInput | Split | Rejected | AuthFailed | ScopeMissing | Misconfigured | Backoff
+Halt = AuthFailed | ScopeMissing | Misconfigured
 
 
 def classify(answer: Answer, sent: Mapping[str, str], id_property: str) -> Outcome:
-    """Map an answer to the outcome for the inputs sent (`sent`: trace id -> key)."""
-    trace_ids = list(sent)
-    status = answer.status
-    if status in (200, 201, 207) and isinstance(answer.body, dict):
+    """An object batch upsert's outcome for the inputs sent (`sent`: trace id -> key)."""
+    if answer.status in (200, 201, 207) and isinstance(answer.body, dict):
         return _per_input(answer, sent, id_property)
-    if status in (401, 403):
+    return _whole_batch(answer, len(sent), id_property)
+
+
+def classify_associations(answer: Answer, sent: Mapping[tuple[str, str], str]) -> Outcome:
+    """An association batch create's outcome (`sent`: (from id, to id) -> key).
+
+    HubSpot answers 201 (and has been seen to answer 200: hubspot-api-php #506) with the
+    pairs it holds in `results`; a 207's `errors` name failed pairs by `context`
+    `fromObjectId` / `toObjectId` (that attribution is UNCONFIRMED, as the emulator's).
+    A pair neither confirmed nor named is retried."""
+    if answer.status in (200, 201, 207) and isinstance(answer.body, dict):
+        return _per_pair(answer, sent)
+    return _whole_batch(answer, len(sent), None)
+
+
+def _whole_batch(answer: Answer, size: int, id_property: str | None) -> Outcome:
+    """An answer that is about the whole request, not about each input."""
+    status = answer.status
+    if status == 401:
         return AuthFailed(answer.describe())
+    if status == 403:
+        return ScopeMissing(answer.describe())
     if status == 423:
         return Backoff(Wait.LOCKED, answer.describe())
     if status == 429:
@@ -122,36 +152,65 @@ def classify(answer: Answer, sent: Mapping[str, str], id_property: str) -> Outco
         return Backoff(wait, answer.describe(), _retry_after(answer))
     if status == 477:
         return Backoff(Wait.MIGRATION, answer.describe(), _retry_after(answer))
-    if status == 400 and _refuses_id_property(answer, id_property):
+    if status == 400 and id_property and _refuses_id_property(answer, id_property):
         return Misconfigured(answer.describe())
     if status in (400, 409, 413, 414, 422):
-        return Rejected(answer.describe()) if len(trace_ids) == 1 else Split(answer.describe())
+        return Rejected(answer.describe()) if size == 1 else Split(answer.describe())
     return Backoff(Wait.TRANSIENT, answer.describe(), _retry_after(answer))
 
 
+def _entries(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """`results` or `errors` of a batch answer, keeping only entries that are objects."""
+    value = body.get(name)
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+
+
+def _failure(error: dict[str, Any], permanent_categories: frozenset[str]) -> Failure:
+    category = str(error.get("category", ""))
+    reason = f"{category} {error.get('message', '')}".strip()[:1000]
+    return Failure(reason, category in permanent_categories)
+
+
+def _unmentioned(answer: Answer) -> Failure:
+    # An input HubSpot neither confirmed nor rejected is not known to be written: retry it.
+    return Failure(f"{answer.status} answer did not mention it", False)
+
+
 def _per_input(answer: Answer, sent: Mapping[str, str], id_property: str) -> PerInput:
-    trace_ids = list(sent)
-    by_key = {key: trace for trace, key in sent.items()}
-    outcomes: dict[str, Success | Failure] = {}
-    for result in answer.body.get("results") or []:
+    by_value = {key.lower(): trace for trace, key in sent.items()}
+    by_trace: dict[str, Success | Failure] = {}
+    for result in _entries(answer.body, "results"):
         trace = result.get("objectWriteTraceId")
         if trace not in sent:
-            # Match by the idProperty value when HubSpot leaves the trace id out.
-            trace = by_key.get(str((result.get("properties") or {}).get(id_property)))
-        if trace is not None:
-            outcomes[trace] = Success(str(result["id"]), bool(result.get("new", False)))
-    for error in answer.body.get("errors") or []:
+            # Match by the idProperty value when HubSpot leaves the trace id out (HubSpot
+            # returns emails lower-cased, as the relay keys contacts).
+            value = str((result.get("properties") or {}).get(id_property, "")).lower()
+            trace = by_value.get(value)
+        if trace is not None and result.get("id") is not None:
+            by_trace[trace] = Success(str(result["id"]), bool(result.get("new", False)))
+    for error in _entries(answer.body, "errors"):
+        for trace in (error.get("context") or {}).get("objectWriteTraceId") or []:
+            if trace in sent:
+                by_trace[trace] = _failure(error, PERMANENT_CATEGORIES)
+    return PerInput(
+        {key: by_trace.get(trace) or _unmentioned(answer) for trace, key in sent.items()}
+    )
+
+
+def _per_pair(answer: Answer, sent: Mapping[tuple[str, str], str]) -> PerInput:
+    outcomes: dict[str, Success | Failure] = {}
+    for result in _entries(answer.body, "results"):
+        pair = (str(result.get("fromObjectId")), str(result.get("toObjectId")))
+        if pair in sent:
+            outcomes[sent[pair]] = Success(f"{pair[0]}>{pair[1]}", True)
+    for error in _entries(answer.body, "errors"):
         context = error.get("context") or {}
-        category = str(error.get("category", ""))
-        reason = f"{category} {error.get('message', '')}".strip()[:1000]
-        permanent = category in PERMANENT_CATEGORIES
-        for trace in context.get("objectWriteTraceId") or []:
-            if trace in trace_ids:
-                outcomes[trace] = Failure(reason, permanent)
-    # An input HubSpot neither confirmed nor rejected is not known to be written: retry it.
-    for trace in trace_ids:
-        outcomes.setdefault(trace, Failure(f"{answer.status} answer did not mention it", False))
-    return PerInput(outcomes)
+        starts = {str(i) for i in context.get("fromObjectId") or []}
+        ends = {str(i) for i in context.get("toObjectId") or []}
+        for (start, end), key in sent.items():
+            if start in starts and (not ends or end in ends):
+                outcomes[key] = _failure(error, PERMANENT_ASSOCIATION_CATEGORIES)
+    return PerInput({key: outcomes.get(key) or _unmentioned(answer) for key in sent.values()})
 
 
 def _refuses_id_property(answer: Answer, id_property: str) -> bool:

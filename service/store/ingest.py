@@ -1,4 +1,8 @@
-"""Write an accepted order: receipt, order and line items in ONE transaction.
+"""Write an accepted order: receipt, order and its records in ONE transaction.
+
+The records are every HubSpot record the order wants: its line items and, with the
+whole order on, its order record (order or deal), its buyer's contact and the
+associations between them, all rows of the one keyed state table.
 
 The version rule (service.store.version_rule) lives in the SQL, so a no-op update never
 causes a resend and an older version never overwrites a newer one. SQLite runs the
@@ -27,19 +31,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from service.domain import LineItemInput, LineItemState, Order
+from service.domain import Order, RecordInput, RecordKind, RecordState
 from service.errors import StoreUnavailable
 from service.store import ingest_postgres
 from service.store.engine import failure_reason
 from service.store.prepared import Prepared
-from service.store.tables import line_items, orders, receipts
+from service.store.tables import orders, receipts, records
 from service.store.version_rule import (
-    LINE_ITEM_COLUMNS,
     ORDER_COLUMNS,
+    RECORD_COLUMNS,
     IngestStatus,
     OrderWrite,
-    advance_line_items,
+    RecordRow,
     advance_order,
+    advance_records,
     dialect_insert,
 )
 
@@ -69,16 +74,27 @@ def canonical_properties(properties: object) -> str:
 def record_order(
     engine: Engine,
     order: Order,
-    inputs: Sequence[LineItemInput],
+    inputs: Sequence[RecordInput],
     *,
     delivery_ids: Sequence[str],
     now: float,
 ) -> IngestResult:
-    """Store an order and its line-item inputs atomically; raise StoreUnavailable on failure.
+    """Store an order and its records atomically; raise StoreUnavailable on failure.
 
     A redelivery (any delivery id seen before) stores nothing; an order version that is
     not newer than the stored one keeps only its delivery ids."""
     version = to_micros(order.updated_at)
+    rows = [
+        RecordRow(
+            kind=item.kind.value,
+            key=item.key,
+            position=item.position,
+            properties=canonical_properties(dict(item.properties)),
+            from_key=item.from_key,
+            to_key=item.to_key,
+        )
+        for item in inputs
+    ]
     write = OrderWrite(
         source=order.source,
         store=order.store,
@@ -87,8 +103,7 @@ def record_order(
         version=version,
         now=now,
         delivery_ids=[delivery_id[:255] for delivery_id in delivery_ids],
-        keys=[item.key for item in inputs],
-        properties=[canonical_properties(dict(item.properties)) for item in inputs],
+        rows=rows,
     )
     try:
         with engine.begin() as conn:
@@ -99,10 +114,11 @@ def record_order(
             if status is IngestStatus.DUPLICATE:
                 conn.rollback()
             elif status is IngestStatus.ACCEPTED:
-                _upsert_line_items(conn, write)
+                _upsert_records(conn, write)
     except DBAPIError as exc:
         raise StoreUnavailable(f"could not store order: {failure_reason(exc)}") from exc
-    return IngestResult(status, len(inputs) if status is IngestStatus.ACCEPTED else 0)
+    lines = sum(1 for item in inputs if item.kind is RecordKind.LINE_ITEM)
+    return IngestResult(status, lines if status is IngestStatus.ACCEPTED else 0)
 
 
 # --- step by step (SQLite: statements are calls into the same process) -------------------
@@ -141,10 +157,10 @@ _ORDER_UPSERT = Prepared(
         )
     )
 )
-_LINE_ITEM_UPSERT = Prepared(
-    lambda dialect: advance_line_items(
-        dialect_insert(dialect, line_items).values(
-            {name: bindparam(name, None) for name in LINE_ITEM_COLUMNS}
+_RECORD_UPSERT = Prepared(
+    lambda dialect: advance_records(
+        dialect_insert(dialect, records).values(
+            {name: bindparam(name, None) for name in RECORD_COLUMNS}
         )
     )
 )
@@ -166,12 +182,13 @@ def _receive_step_by_step(conn: Connection, write: OrderWrite) -> IngestStatus:
 
 # The order's stored line items that an accepted (newer) version may have dropped.
 _OLDER_LINES = Prepared(
-    lambda _dialect: select(line_items.c.key, line_items.c.properties).where(
+    lambda _dialect: select(records.c.key, records.c.position, records.c.properties).where(
         and_(
-            line_items.c.source == bindparam("source", None),
-            line_items.c.store == bindparam("store", None),
-            line_items.c.order_id == bindparam("order_id", None),
-            line_items.c.source_version < bindparam("source_version", None),
+            records.c.kind == RecordKind.LINE_ITEM.value,
+            records.c.source == bindparam("source", None),
+            records.c.store == bindparam("store", None),
+            records.c.order_id == bindparam("order_id", None),
+            records.c.source_version < bindparam("source_version", None),
         )
     )
 )
@@ -179,33 +196,35 @@ _OLDER_LINES = Prepared(
 
 def _with_removed_lines(conn: Connection, write: OrderWrite) -> OrderWrite:
     """`write` plus, at quantity 0, each line an earlier version had and this one lacks
-    (SQLite's way; PostgreSQL's line-item statement does the same in one round trip).
+    (SQLite's way; PostgreSQL's record statement does the same in one round trip).
 
     Every webhook and internal post carries the whole order, so a missing line was removed
     (WooCommerce drops it; Shopify keeps it at current_quantity 0, which maps the same).
-    HubSpot keeps the record, now worth nothing, rather than a quantity no longer sold."""
-    present = set(write.keys)
+    HubSpot keeps the record, now worth nothing, rather than a quantity no longer sold; its
+    association with the order stays as it was."""
+    present = {row.key for row in write.rows if row.kind == RecordKind.LINE_ITEM.value}
     removed = [
-        (key, canonical_properties({**json.loads(properties), "quantity": "0"}))
-        for key, properties in _OLDER_LINES.execute(conn, write.order_values())
+        RecordRow(
+            kind=RecordKind.LINE_ITEM.value,
+            key=key,
+            position=position,
+            properties=canonical_properties({**json.loads(properties), "quantity": "0"}),
+        )
+        for key, position, properties in _OLDER_LINES.execute(conn, write.order_values())
         if key not in present
     ]
     if not removed:
         return write
-    return replace(
-        write,
-        keys=[*write.keys, *(key for key, _ in removed)],
-        properties=[*write.properties, *(properties for _, properties in removed)],
-    )
+    return replace(write, rows=[*write.rows, *removed])
 
 
-def _upsert_line_items(conn: Connection, write: OrderWrite) -> None:
-    """Every line item of an accepted order, under the version rule, in its transaction."""
+def _upsert_records(conn: Connection, write: OrderWrite) -> None:
+    """Every record of an accepted order, under the version rule, in its transaction."""
     if conn.dialect.name == "postgresql":
-        ingest_postgres.upsert_line_items(conn, write)  # removed lines included
+        ingest_postgres.upsert_records(conn, write)  # removed lines included
         return
     write = _with_removed_lines(conn, write)
-    if not write.keys:
+    if not write.rows:
         return
     common = {
         "source": write.source,
@@ -214,14 +233,15 @@ def _upsert_line_items(conn: Connection, write: OrderWrite) -> None:
         "source_version": write.version,
         "version": 1,
         "delivered_version": 0,
-        "state": LineItemState.PENDING.value,
+        "state": RecordState.PENDING.value,
         "attempts": 0,
         "next_attempt_at": write.now,
         "pending_since": write.now,
         "updated_at": write.now,
     }
     rows = [
-        {**common, "key": key, "position": position, "properties": properties}
-        for position, (key, properties) in enumerate(zip(write.keys, write.properties, strict=True))
+        {**common, **row.values()}
+        # In (kind, key) order, as the worker's updates lock rows: the two never deadlock.
+        for row in sorted(write.rows, key=lambda row: (row.kind, row.key))
     ]
-    _LINE_ITEM_UPSERT.execute_many(conn, rows)
+    _RECORD_UPSERT.execute_many(conn, rows)

@@ -1,6 +1,6 @@
 """PostgreSQL's way of storing an order: each statement is a round trip, so as few as
-possible. Receipts and the order go in one statement (data-modifying CTEs), every line
-item in another; both are compiled once (see `prepared`)."""
+possible. Receipts and the order go in one statement (data-modifying CTEs), every record
+in another; both are compiled once (see `prepared`)."""
 
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from service.domain import LineItemState
+from service.domain import RecordKind, RecordState
 from service.store.prepared import Prepared
-from service.store.tables import line_items, orders, receipts
+from service.store.tables import orders, receipts, records
 from service.store.version_rule import (
-    LINE_ITEM_COLUMNS,
     ORDER_COLUMNS,
+    RECORD_COLUMNS,
     IngestStatus,
     OrderWrite,
-    advance_line_items,
     advance_order,
+    advance_records,
 )
 
 
@@ -71,9 +71,10 @@ def _build_receive(_dialect: str) -> Any:
     return select(receipts_written.label("receipts"), orders_written.label("orders"))
 
 
-def _build_line_items_from_json(_dialect: str) -> Any:
-    """Every line item of the order in one upsert; the varying columns arrive as one JSON
-    array of {key, position, properties} (cheaper to send than text arrays of JSON).
+def _build_records_from_json(_dialect: str) -> Any:
+    """Every record of the order in one upsert; the varying columns arrive as one JSON
+    array of {kind, key, position, properties, from_key, to_key} (cheaper to send than
+    text arrays of JSON).
 
     The same statement sends the order's stored lines that this version lacks at quantity
     0 (see `ingest._with_removed_lines`, SQLite's way): their canonical JSON holds
@@ -81,7 +82,12 @@ def _build_line_items_from_json(_dialect: str) -> Any:
     lines = (
         func.json_to_recordset(bindparam("lines", None, type_=postgresql.JSON))
         .table_valued(
-            column("key", String), column("position", Integer), column("properties", Text)
+            column("kind", String),
+            column("key", String),
+            column("position", Integer),
+            column("properties", Text),
+            column("from_key", String),
+            column("to_key", String),
         )
         .render_derived(with_types=True)
     )
@@ -91,41 +97,55 @@ def _build_line_items_from_json(_dialect: str) -> Any:
     version = bindparam("source_version", None, type_=BigInteger)
     now = bindparam("now", None, type_=Float)
 
-    def new_row(key: Any, position: Any, properties: Any) -> Any:
+    def new_row(kind: Any, key: Any, position: Any, properties: Any, ends: Any) -> Any:
         return select(
+            kind,
             key,
             source,
             store,
             order_id,
             position,
             properties,
+            *ends,
             version,
             literal(1),
             literal(0),
-            literal(LineItemState.PENDING.value),
+            literal(RecordState.PENDING.value),
             literal(0),
             now,
             now,
             now,
         )
 
-    stored = line_items.alias("stored")
+    line_item = RecordKind.LINE_ITEM.value
+    stored = records.alias("stored")
     zeroed = func.regexp_replace(stored.c.properties, '"quantity":"[0-9]+"', '"quantity":"0"')
-    removed = new_row(stored.c.key, stored.c.position, zeroed).where(
+    present = select(lines.c.key).where(lines.c.kind == line_item).scalar_subquery()
+    removed = new_row(
+        stored.c.kind, stored.c.key, stored.c.position, zeroed, (stored.c.from_key, stored.c.to_key)
+    ).where(
+        stored.c.kind == line_item,
         stored.c.source == source,
         stored.c.store == store,
         stored.c.order_id == order_id,
         stored.c.source_version < version,
-        stored.c.key.not_in(select(lines.c.key).scalar_subquery()),
+        stored.c.key.not_in(present),
     )
-    rows = union_all(new_row(lines.c.key, lines.c.position, lines.c.properties), removed)
-    return advance_line_items(
-        postgresql.insert(line_items).from_select(list(LINE_ITEM_COLUMNS), rows)
+    rows = union_all(
+        new_row(
+            lines.c.kind,
+            lines.c.key,
+            lines.c.position,
+            lines.c.properties,
+            (lines.c.from_key, lines.c.to_key),
+        ),
+        removed,
     )
+    return advance_records(postgresql.insert(records).from_select(list(RECORD_COLUMNS), rows))
 
 
 _RECEIVE = Prepared(_build_receive)
-_LINE_ITEMS_FROM_JSON = Prepared(_build_line_items_from_json)
+_RECORDS_FROM_JSON = Prepared(_build_records_from_json)
 
 
 def receive(conn: Connection, write: OrderWrite) -> IngestStatus:
@@ -137,16 +157,17 @@ def receive(conn: Connection, write: OrderWrite) -> IngestStatus:
     return IngestStatus.ACCEPTED if orders_written else IngestStatus.STALE
 
 
-def upsert_line_items(conn: Connection, write: OrderWrite) -> None:
-    # One row per key, the first, as row-by-row upserts keep it (a later row of the same
-    # key carries the same version, which the version rule ignores).
-    first: dict[str, int] = {}
-    for position, key in enumerate(write.keys):
-        first.setdefault(key, position)
+def upsert_records(conn: Connection, write: OrderWrite) -> None:
+    # One row per (kind, key), the first, as row-by-row upserts keep it (a later row of the
+    # same key carries the same version, which the version rule ignores).
+    first: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(write.rows):
+        first.setdefault((row.kind, row.key), index)
     lines = [
-        {"key": key, "position": position, "properties": write.properties[position]}
-        for key, position in sorted(first.items())  # key order, as the worker's updates lock
+        write.rows[index].values()
+        # (kind, key) order, as the worker's updates lock rows: the two never deadlock.
+        for _, index in sorted(first.items())
     ]
     values = write.order_values()
     values["lines"] = json.dumps(lines, ensure_ascii=False, separators=(",", ":"))
-    _LINE_ITEMS_FROM_JSON.execute(conn, values)
+    _RECORDS_FROM_JSON.execute(conn, values)

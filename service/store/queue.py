@@ -1,9 +1,10 @@
-"""The delivery queue over the line_items state table: claim due rows, apply outcomes.
+"""The delivery queue over the records state table: find due work, claim it, renew it.
 
-A claim sets a lease (owner token + expiry) on up to `limit` due rows in one statement;
-on PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED so concurrent
-workers never claim the same row. A crashed worker's lease simply expires. Every outcome
-is applied only while the caller still owns the lease.
+A claim sets a lease (owner token + expiry) on up to `limit` due rows of one kind in one
+statement; on PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED so
+concurrent workers never claim the same row. A crashed worker's lease simply expires.
+An association is due only when both of its ends have HubSpot ids, which the claim
+reads in the same transaction. Outcomes are applied by `service.store.marks`.
 """
 
 from __future__ import annotations
@@ -11,36 +12,22 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Engine,
-    Float,
-    Integer,
-    String,
-    Text,
-    and_,
-    bindparam,
-    case,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Engine, and_, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.domain import LineItemState
-from service.store.engine import is_postgres
-from service.store.tables import line_items
+from service.domain import RecordKind, RecordState
+from service.store.engine import is_postgres, reading
+from service.store.tables import records
 
-PENDING = LineItemState.PENDING.value
+PENDING = RecordState.PENDING.value
+c = records.c
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A leased line item: the version being sent and its properties."""
+    """A leased record: the version being sent and what sending it needs."""
 
     key: str
     version: int
@@ -48,41 +35,73 @@ class Claimed:
     attempts: int
     pending_since: float | None
     next_attempt_at: float
+    hubspot_id: str | None = None  # as stored when claimed; a change moves associations
+    from_id: str | None = None  # an association: its ends' HubSpot ids
+    to_id: str | None = None
 
 
 @dataclass(frozen=True)
-class DeliveredItem:
-    key: str
-    version: int
-    hubspot_id: str
-    new: bool
+class Due:
+    """Due work of one kind: how many rows (up to the batch limit) and the oldest's time."""
+
+    count: int
+    oldest: float
 
 
-@dataclass(frozen=True)
-class RetryItem:
-    key: str
-    next_attempt_at: float
-    error: str
-
-
-@dataclass(frozen=True)
-class DeadItem:
-    key: str
-    version: int  # the version that failed; a newer one stored meanwhile stays pending
-    error: str
-
-
-def _due(now: float) -> ColumnElement[bool]:
-    c = line_items.c
+def _ends_ready(kind: RecordKind) -> ColumnElement[bool]:
+    """An association's two ends both hold HubSpot ids."""
+    from_kind, to_kind = kind.ends
+    start, end = records.alias("from_end"), records.alias("to_end")
     return and_(
+        exists().where(
+            start.c.kind == from_kind.value,
+            start.c.key == c.from_key,
+            start.c.hubspot_id.is_not(None),
+        ),
+        exists().where(
+            end.c.kind == to_kind.value, end.c.key == c.to_key, end.c.hubspot_id.is_not(None)
+        ),
+    )
+
+
+def _due(kind: RecordKind, now: float) -> ColumnElement[bool]:
+    clause = and_(
+        c.kind == kind.value,
         c.state == PENDING,
         c.next_attempt_at <= now,
         or_(c.lease_owner.is_(None), c.lease_expires_at < now),
     )
+    return and_(clause, _ends_ready(kind)) if kind.is_association else clause
+
+
+def due_work(engine: Engine, *, now: float, limits: dict[RecordKind, int]) -> dict[RecordKind, Due]:
+    """For each kind, its due rows (counted up to its limit); one read, no write lock."""
+    parts = []
+    for kind, limit in limits.items():
+        due = (
+            select(c.next_attempt_at)
+            .where(_due(kind, now))
+            .order_by(c.next_attempt_at)
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(
+            select(
+                literal(kind.value).label("kind"),
+                func.count().label("rows"),
+                func.min(due.c.next_attempt_at).label("oldest"),
+            ).select_from(due)
+        )
+    if not parts:
+        return {}
+    with reading(engine) as conn:
+        rows = conn.execute(union_all(*parts)).all()
+    return {RecordKind(row.kind): Due(row.rows, row.oldest) for row in rows if row.rows}
 
 
 def claim(
     engine: Engine,
+    kind: RecordKind,
     *,
     owner: str,
     now: float,
@@ -91,18 +110,32 @@ def claim(
     linger_seconds: float = 0.0,
 ) -> list[Claimed]:
     """Lease up to `limit` due rows; a partial batch waits until its oldest row lingered."""
-    c = line_items.c
     with engine.begin() as conn:
-        candidates = select(c.key).where(_due(now)).order_by(c.next_attempt_at).limit(limit)
+        candidates = (
+            select(c.kind, c.key)
+            .where(_due(kind, now))
+            .order_by(c.next_attempt_at, c.key)
+            .limit(limit)
+        )
+        stmt = update(records).values(lease_owner=owner, lease_expires_at=now + lease_seconds)
         if is_postgres(conn):
-            candidates = candidates.with_for_update(skip_locked=True)
-        stmt = (
-            update(line_items)
-            .where(c.key.in_(candidates.scalar_subquery()))
-            .values(lease_owner=owner, lease_expires_at=now + lease_seconds)
-            .returning(
-                c.key, c.version, c.properties, c.attempts, c.pending_since, c.next_attempt_at
-            )
+            # A CTE is run once: a LIMIT ... SKIP LOCKED subquery under IN may be re-run by
+            # the planner and lease more rows than the limit (seen with the composite key).
+            due = candidates.with_for_update(skip_locked=True).cte("due")
+            stmt = stmt.where(c.kind == due.c.kind, c.key == due.c.key)
+        else:
+            keys = candidates.with_only_columns(c.key).scalar_subquery()
+            stmt = stmt.where(c.kind == kind.value, c.key.in_(keys))
+        stmt = stmt.returning(
+            c.key,
+            c.version,
+            c.properties,
+            c.attempts,
+            c.pending_since,
+            c.next_attempt_at,
+            c.hubspot_id,
+            c.from_key,
+            c.to_key,
         )
         rows = conn.execute(stmt).all()
         if not rows:
@@ -110,6 +143,8 @@ def claim(
         if len(rows) < limit and min(r.next_attempt_at for r in rows) > now - linger_seconds:
             conn.rollback()  # too few and too fresh: let more arrive to fill the batch
             return []
+        ends = _end_ids(conn, kind, rows) if kind.is_association else {}
+    start, end = kind.ends if kind.is_association else (kind, kind)
     return [
         Claimed(
             key=r.key,
@@ -118,172 +153,66 @@ def claim(
             attempts=r.attempts,
             pending_since=r.pending_since,
             next_attempt_at=r.next_attempt_at,
+            hubspot_id=r.hubspot_id,
+            from_id=ends.get((start.value, r.from_key)),
+            to_id=ends.get((end.value, r.to_key)),
         )
         for r in sorted(rows, key=lambda r: (r.next_attempt_at, r.key))
     ]
 
 
-def _owned(owner: str, keys: Sequence[str]) -> ColumnElement[bool]:
-    return and_(line_items.c.lease_owner == owner, line_items.c.key.in_(keys))
-
-
-# The outcome updates: one statement with bind parameters, run for every item in one
-# driver executemany (one round trip on PostgreSQL), instead of a statement built, cached
-# and sent per item. Each applies only while the caller still owns the lease.
-_c = line_items.c
-_OWNED_ITEM = and_(_c.key == bindparam("b_key"), _c.lease_owner == bindparam("b_owner"))
-_NEWER_WAITING = _c.version > bindparam("b_version", type_=Integer)
-_MARK_DELIVERED = (
-    update(line_items)
-    .where(_OWNED_ITEM)
-    .values(
-        delivered_version=bindparam("b_version", type_=Integer),
-        hubspot_id=bindparam("b_hubspot_id", type_=String),
-        hubspot_new=case(
-            (_c.hubspot_id.is_(None), bindparam("b_new", type_=Boolean)), else_=_c.hubspot_new
-        ),
-        state=case((_NEWER_WAITING, PENDING), else_=LineItemState.DELIVERED.value),
-        pending_since=case((_NEWER_WAITING, _c.pending_since), else_=None),
-        delivered_at=bindparam("b_now", type_=Float),
-        attempts=0,
-        last_error=None,
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=bindparam("b_now", type_=Float),
+def _end_ids(
+    conn: Connection, kind: RecordKind, rows: Sequence[object]
+) -> dict[tuple[str, str], str]:
+    """The HubSpot ids of the claimed associations' ends, by (kind, key)."""
+    from_kind, to_kind = kind.ends
+    wanted = or_(
+        and_(c.kind == from_kind.value, c.key.in_({r.from_key for r in rows})),  # type: ignore[attr-defined]
+        and_(c.kind == to_kind.value, c.key.in_({r.to_key for r in rows})),  # type: ignore[attr-defined]
     )
-)
-_MARK_RETRY = (
-    update(line_items)
-    .where(_OWNED_ITEM)
-    .values(
-        attempts=_c.attempts + 1,
-        next_attempt_at=bindparam("b_next_attempt_at", type_=Float),
-        last_error=bindparam("b_error", type_=Text),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=bindparam("b_now", type_=Float),
-    )
-)
-_MARK_DEAD = (
-    update(line_items)
-    .where(_OWNED_ITEM)
-    .values(
-        # A corrected version that arrived while the failed one was in flight is not
-        # buried with it: it stays pending, its attempts start over.
-        state=case((_NEWER_WAITING, PENDING), else_=LineItemState.DEAD.value),
-        attempts=case((_NEWER_WAITING, 0), else_=_c.attempts + 1),
-        next_attempt_at=case(
-            (_NEWER_WAITING, bindparam("b_now", type_=Float)), else_=_c.next_attempt_at
-        ),
-        last_error=bindparam("b_error", type_=Text),
-        dead_at=case((_NEWER_WAITING, None), else_=bindparam("b_now", type_=Float)),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=bindparam("b_now", type_=Float),
-    )
-)
+    found = conn.execute(select(c.kind, c.key, c.hubspot_id).where(wanted)).all()
+    return {(row.kind, row.key): row.hubspot_id for row in found}
 
 
-def _update_each(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0  # nothing to change: no transaction (on SQLite, no write lock) either
-    # Rows are locked in key order, as ingest locks them, so the two never deadlock.
-    rows.sort(key=lambda row: str(row["b_key"]))
-    with engine.begin() as conn:
-        return conn.execute(stmt, rows).rowcount
-
-
-def mark_delivered(
-    engine: Engine, *, owner: str, items: Sequence[DeliveredItem], now: float
-) -> int:
-    """Record HubSpot's confirmation of `version`; a newer version stays pending."""
-    rows = [
-        {
-            "b_key": item.key,
-            "b_owner": owner,
-            "b_version": item.version,
-            "b_hubspot_id": item.hubspot_id,
-            "b_new": item.new,
-            "b_now": now,
-        }
-        for item in items
-    ]
-    return _update_each(engine, _MARK_DELIVERED, rows)
-
-
-def mark_retry(engine: Engine, *, owner: str, items: Sequence[RetryItem], now: float) -> int:
-    """Release the lease and schedule another attempt, keeping the reason."""
-    rows = [
-        {
-            "b_key": item.key,
-            "b_owner": owner,
-            "b_next_attempt_at": item.next_attempt_at,
-            "b_error": item.error[:2000],
-            "b_now": now,
-        }
-        for item in items
-    ]
-    return _update_each(engine, _MARK_RETRY, rows)
-
-
-def mark_dead(engine: Engine, *, owner: str, items: Sequence[DeadItem], now: float) -> int:
-    """Dead-letter inputs that cannot succeed as they are; an operator replays them."""
-    rows = [
-        {
-            "b_key": item.key,
-            "b_owner": owner,
-            "b_version": item.version,
-            "b_error": item.error[:2000],
-            "b_now": now,
-        }
-        for item in items
-    ]
-    return _update_each(engine, _MARK_DEAD, rows)
+def _owned(kind: RecordKind, owner: str, keys: Sequence[str]) -> ColumnElement[bool]:
+    return and_(c.kind == kind.value, c.lease_owner == owner, c.key.in_(keys))
 
 
 def renew(
-    engine: Engine, *, owner: str, keys: Sequence[str], now: float, lease_seconds: float
+    engine: Engine,
+    kind: RecordKind,
+    *,
+    owner: str,
+    keys: Sequence[str],
+    now: float,
+    lease_seconds: float,
 ) -> set[str]:
     """Extend the lease on `keys` just before sending them; the keys still ours.
 
     A key whose lease another worker took after it expired is dropped from the send, so
-    no line item is ever in two requests at once."""
+    no record is ever in two requests at once."""
     if not keys:
         return set()
     with engine.begin() as conn:
         stmt = (
-            update(line_items)
-            .where(_owned(owner, sorted(keys)))
+            update(records)
+            .where(_owned(kind, owner, sorted(keys)))
             .values(lease_expires_at=now + lease_seconds)
-            .returning(line_items.c.key)
+            .returning(c.key)
         )
         return set(conn.execute(stmt).scalars())
 
 
-def release(engine: Engine, *, owner: str, keys: Sequence[str], now: float) -> int:
+def release(
+    engine: Engine, kind: RecordKind, *, owner: str, keys: Sequence[str], now: float
+) -> int:
     """Give a claim back untouched (shutdown, auth failure, a pause): due again at once."""
     if not keys:
         return 0
     with engine.begin() as conn:
         stmt = (
-            update(line_items)
-            .where(_owned(owner, keys))
+            update(records)
+            .where(_owned(kind, owner, keys))
             .values(lease_owner=None, lease_expires_at=None, updated_at=now)
         )
         return conn.execute(stmt).rowcount
-
-
-def queue_depth(conn: Connection, now: float) -> dict[str, float | int | None]:
-    """Counts for /readyz, /metrics and `relay status`: pending, dead, oldest pending age."""
-    c = line_items.c
-    pending, oldest = conn.execute(
-        select(func.count(), func.min(c.pending_since)).where(c.state == PENDING)
-    ).one()
-    dead = conn.execute(
-        select(func.count()).where(c.state == LineItemState.DEAD.value)
-    ).scalar_one()
-    return {
-        "pending": pending,
-        "dead": dead,
-        "oldest_pending_age_seconds": (now - oldest) if oldest is not None else None,
-    }

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 from service.store.engine import insert_for, reading
 from service.store.tables import relay_state
 
-AUTH_ERROR = "hubspot_auth_error"
-CONFIG_ERROR = "hubspot_config_error"  # HubSpot refuses the idProperty itself
+AUTH_ERROR = "hubspot_auth_error"  # 401: the credentials are refused; nothing is sent
+HALTED = "hubspot_halted:"  # + a record kind: why that kind is not sent (scope, setup)
 PAUSED_UNTIL = "hubspot_paused_until"
 LAST_ERROR = "hubspot_last_error"
 # A name prefix, not a secret; the tokens stored under it are never listed by read_states().
@@ -35,9 +35,14 @@ def set_state(
         conn.execute(stmt)
 
 
-def clear_state(engine: Engine, name: str) -> None:
+def halted(kind: str) -> str:
+    """The state name that says why records of `kind` are not being sent."""
+    return HALTED + kind
+
+
+def clear_state(engine: Engine, *names: str) -> None:
     with engine.begin() as conn:
-        conn.execute(delete(relay_state).where(relay_state.c.name == name))
+        conn.execute(delete(relay_state).where(relay_state.c.name.in_(names)))
 
 
 def read_states(conn: Connection) -> dict[str, str | None]:

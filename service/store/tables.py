@@ -41,23 +41,28 @@ orders = Table(
     Column("received_at", Float, nullable=False),
 )
 
-# The keyed state table: one row per HubSpot line item, by its idProperty value.
-# `version` counts accepted changes of `properties`; `delivered_version` is the last one
-# HubSpot confirmed. A row is due when state='pending' and next_attempt_at has passed.
-line_items = Table(
-    "line_items",
+# The keyed state table: one row per HubSpot record the relay keeps in step, of every kind
+# (contact, order or deal, line item, association), by (kind, idProperty value). `version`
+# counts accepted changes of `properties`; `delivered_version` is the last one HubSpot
+# confirmed. A row is due when state='pending' and next_attempt_at has passed; an
+# association also waits until both of its ends (from_key, to_key) have HubSpot ids.
+records = Table(
+    "records",
     metadata,
-    Column("key", String(400), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(1000), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("store", String(255), nullable=False),
-    Column("order_id", String(64), nullable=False),
+    Column("order_id", String(64), nullable=False),  # a contact: the order that wrote it
     Column("position", Integer, nullable=False),
     Column("properties", Text, nullable=False),  # canonical JSON (sorted keys)
+    Column("from_key", String(400)),  # associations only: the ends, by key
+    Column("to_key", String(400)),
     Column("source_version", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
     Column("delivered_version", Integer, nullable=False, default=0),
     Column("state", String(16), nullable=False),
-    Column("hubspot_id", String(64)),
+    Column("hubspot_id", String(64)),  # an association: "<from id>><to id>" as delivered
     Column("hubspot_new", Boolean),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float, nullable=False),
@@ -69,8 +74,10 @@ line_items = Table(
     Column("delivered_at", Float),
     Column("updated_at", Float, nullable=False),
 )
-Index("ix_line_items_due", line_items.c.state, line_items.c.next_attempt_at)
-Index("ix_line_items_order", line_items.c.source, line_items.c.store, line_items.c.order_id)
+Index("ix_records_due", records.c.kind, records.c.state, records.c.next_attempt_at)
+Index("ix_records_order", records.c.source, records.c.store, records.c.order_id)
+Index("ix_records_from", records.c.from_key)
+Index("ix_records_to", records.c.to_key)
 
 # Request timestamps of the shared HubSpot rate budget (one row per request sent) and the
 # pause HubSpot asked for; shared by every worker process through the database.

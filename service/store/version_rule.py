@@ -1,9 +1,10 @@
 """One order's write and the version rule, shared by the SQLite and PostgreSQL ways of
 storing it (service.store.ingest and service.store.ingest_postgres).
 
-The rule: an order or line item row changes only when the incoming order version (its
-`updated_at`) is newer than the stored one, and a line item's `version` counter moves,
-making it pending again, only when its properties actually changed.
+The rule: an order row or a record (line item, order record, contact, association)
+changes only when the incoming order version (its `updated_at`) is newer than the stored
+one, and a record's `version` counter moves, making it pending again, only when its
+properties actually changed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,37 @@ from typing import Any
 from sqlalchemy import and_, case, literal
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.domain import LineItemState
-from service.store.tables import line_items, orders
+from service.domain import RecordState
+from service.store.tables import orders, records
 
 
 class IngestStatus(enum.StrEnum):
     ACCEPTED = "accepted"  # stored; new or changed line items are pending
     DUPLICATE = "duplicate"  # a delivery id seen before; nothing changed
     STALE = "stale"  # older than (or as old as) the stored order version; nothing changed
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One record of an order's write: what varies from row to row."""
+
+    kind: str
+    key: str
+    position: int
+    properties: str  # canonical JSON
+    from_key: str | None = None
+    to_key: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The row's columns (plain, not `dataclasses.asdict`: this runs per record)."""
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "position": self.position,
+            "properties": self.properties,
+            "from_key": self.from_key,
+            "to_key": self.to_key,
+        }
 
 
 @dataclass(frozen=True)
@@ -36,8 +60,7 @@ class OrderWrite:
     version: int
     now: float
     delivery_ids: list[str]
-    keys: list[str]  # line item keys, in the order's line order
-    properties: list[str]  # canonical JSON, same order
+    rows: list[RecordRow]  # every record of the order, line items in the order's line order
 
     def order_values(self) -> dict[str, Any]:
         return {
@@ -50,13 +73,16 @@ class OrderWrite:
         }
 
 
-LINE_ITEM_COLUMNS = (
+RECORD_COLUMNS = (
+    "kind",
     "key",
     "source",
     "store",
     "order_id",
     "position",
     "properties",
+    "from_key",
+    "to_key",
     "source_version",
     "version",
     "delivered_version",
@@ -87,24 +113,24 @@ def advance_order(stmt: Any) -> Any:
     ).returning(orders.c.order_id)
 
 
-def advance_line_items(stmt: Any) -> Any:
+def advance_records(stmt: Any) -> Any:
     """The version rule: a newer order version replaces the row's properties; the row's
     `version` moves, and it becomes pending again, only when the properties changed."""
-    new, old = stmt.excluded, line_items.c
+    new, old = stmt.excluded, records.c
     changed = new.properties != old.properties
 
     def if_changed(then: object, otherwise: object) -> object:
         return case((changed, then), else_=otherwise)
 
-    becomes_pending = and_(changed, old.state != LineItemState.PENDING.value)
+    becomes_pending = and_(changed, old.state != RecordState.PENDING.value)
     return stmt.on_conflict_do_update(
-        index_elements=[old.key],
+        index_elements=[old.kind, old.key],
         set_={
             "source_version": new.source_version,
             "position": new.position,
             "properties": new.properties,
             "version": if_changed(old.version + 1, old.version),
-            "state": if_changed(literal(LineItemState.PENDING.value), old.state),
+            "state": if_changed(literal(RecordState.PENDING.value), old.state),
             "attempts": if_changed(0, old.attempts),
             "next_attempt_at": if_changed(new.next_attempt_at, old.next_attempt_at),
             "pending_since": case((becomes_pending, new.pending_since), else_=old.pending_since),

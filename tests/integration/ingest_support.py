@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
-from service.store.tables import line_items, metadata
+from service.domain import RecordKind
+from service.store.tables import metadata, records
 from tests.conftest import API_KEY, SHOPIFY_SECRET, WOO_SECRET
 
 # Every secret a test app is configured with; no answer may echo one.
@@ -19,22 +20,36 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
-    """Rows in every table of the store."""
+    """Rows in every table of the store, and records of every kind ("line_item", ...)."""
     with engine.connect() as conn:
-        return {
+        counts = {
             table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             for table in metadata.sorted_tables
         }
+        by_kind = conn.execute(
+            sa.select(records.c.kind, sa.func.count()).group_by(records.c.kind)
+        ).all()
+    return {**counts, **{kind.value: 0 for kind in RecordKind}, **dict(by_kind)}  # type: ignore[arg-type]
 
 
 def empty_counts() -> dict[str, int]:
-    return {table.name: 0 for table in metadata.sorted_tables}
+    return {
+        **{table.name: 0 for table in metadata.sorted_tables},
+        **{kind.value: 0 for kind in RecordKind},
+    }
 
 
 def dump_line_items(engine: Engine) -> list[dict[str, Any]]:
-    """Every column of every line_items row, in key order."""
+    """Every column of every line item record, in key order."""
+    return dump_records(engine, "line_item")
+
+
+def dump_records(engine: Engine, kind: str) -> list[dict[str, Any]]:
+    """Every column of every record of `kind`, in key order."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(line_items).order_by(line_items.c.key))
+        rows = conn.execute(
+            sa.select(records).where(records.c.kind == kind).order_by(records.c.key)
+        )
         return [dict(row._mapping) for row in rows]
 
 

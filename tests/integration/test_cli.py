@@ -16,7 +16,7 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service.app import create_app
 from service.cli import main
 from service.config import Config
-from service.store.tables import line_items
+from service.store.tables import records
 from tests.integration.worker_support import key_of, props, store_items
 
 SECRET = "cli-shopify-secret&;"
@@ -37,7 +37,7 @@ def relay(args: list[str], env: dict[str, str]) -> Result:
 def test_db_upgrade_reports_the_revision(tmp_path: object) -> None:
     result = relay(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"})
     assert result.exit_code == 0
-    assert "store at revision 0001" in result.output
+    assert "store at revision 0002" in result.output
 
 
 def test_a_bad_environment_is_reported_in_full_before_anything_runs() -> None:
@@ -54,7 +54,7 @@ def test_status_shows_queue_depth_dead_letters_and_the_last_hubspot_error(
 ) -> None:
     store_items(engine, {"1": props("A"), "2": props("B"), "3": props("C")})
     with engine.begin() as conn:
-        conn.execute(update(line_items).where(line_items.c.key == key_of("3")).values(state="dead"))
+        conn.execute(update(records).where(records.c.key == key_of("3")).values(state="dead"))
     result = relay(["status"], {"DATABASE_URL": store_url})
     assert result.exit_code == 0
     status = json.loads(result.output)
@@ -68,15 +68,15 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(
 ) -> None:
     store_items(engine, {"1": props("A"), "2": props("B")})
     with engine.begin() as conn:
-        conn.execute(update(line_items).values(state="dead", last_error="400 VALIDATION_ERROR"))
+        conn.execute(update(records).values(state="dead", last_error="400 VALIDATION_ERROR"))
     listed = relay(["dead-letters", "list"], {"DATABASE_URL": store_url})
     keys = [json.loads(line)["key"] for line in listed.output.splitlines()]
     assert keys == [key_of("1"), key_of("2")]
     assert relay(["dead-letters", "replay"], {"DATABASE_URL": store_url}).exit_code == 2
     one = relay(["dead-letters", "replay", "--key", key_of("1")], {"DATABASE_URL": store_url})
-    assert "replayed 1 line item(s)" in one.output
+    assert "replayed 1 record(s)" in one.output
     rest = relay(["dead-letters", "replay", "--all"], {"DATABASE_URL": store_url})
-    assert "replayed 1 line item(s)" in rest.output
+    assert "replayed 1 record(s)" in rest.output
     assert relay(["dead-letters", "list"], {"DATABASE_URL": store_url}).output == ""
 
 
@@ -135,5 +135,6 @@ def test_send_sample_signs_and_posts_an_order_that_is_stored(
     assert result.output.strip().splitlines()[-1].startswith("202 ")
     time.sleep(0.05)
     with engine.connect() as conn:
-        stored = conn.execute(line_items.select()).all()
-    assert len(stored) == 3
+        stored = conn.execute(records.select()).all()
+    assert [row.kind for row in stored].count("line_item") == 3
+    assert [row.kind for row in stored].count("order") == 1

@@ -166,9 +166,10 @@ def test_signed_webhooks_through_gunicorn_and_the_worker_reach_hubspot_exactly(
         )
         == ORDERS
     )
-    assert metric(scraped, "relay_line_items_delivered_total") == ORDERS * 2 + 2
-    assert metric(scraped, "relay_line_items_pending") == 0
-    assert metric(scraped, "relay_hubspot_requests_total", 'status="200"') >= 1
+    lines = 'kind="line_item"'
+    assert metric(scraped, "relay_records_delivered_total", lines) == ORDERS * 2 + 2
+    assert metric(scraped, "relay_records_pending", lines) == 0
+    assert metric(scraped, "relay_hubspot_requests_total", lines + ',status="200"') >= 1
     logs = web.output() + worker.output()
     assert_logs_are_clean(logs)
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from service import samples
 from service.config import normalize_database_url
 from service.store.engine import make_engine
-from service.store.tables import line_items, orders, receipts
+from service.store.tables import orders, receipts, records
 from tests.conftest import SHOPIFY_SECRET, WOO_SECRET
 from tests.processes import VENV_BIN, base_env, free_port, run_process, wait_http
 
@@ -88,8 +88,8 @@ def json_lines(output: str) -> list[dict[str, Any]]:
 def stored(engine: sa.Engine, store: str) -> dict[str, tuple[str, int]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(line_items.c.key, line_items.c.state, line_items.c.version).where(
-                line_items.c.store == store
+            sa.select(records.c.key, records.c.state, records.c.version).where(
+                records.c.store == store
             )
         )
         return {row.key: (row.state, row.version) for row in rows}

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select, update
 
 from service.app import create_app
 from service.config import Config
-from service.store.tables import line_items
+from service.store.tables import records
 from tests.conftest import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -45,16 +45,19 @@ def order(order_id: str = "SO-1", **overrides: Any) -> dict[str, Any]:
 
 def line_item_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(line_items)).scalar_one())
+        query = select(func.count()).where(records.c.kind == "line_item")
+        return int(conn.execute(query).scalar_one())
 
 
 def bury(engine: Engine, keys: list[str] | None = None) -> None:
     """Make stored line items dead letters, as the worker would."""
-    stmt = update(line_items).values(
-        state="dead", dead_at=time.time(), last_error="400 VALIDATION_ERROR"
+    stmt = (
+        update(records)
+        .where(records.c.kind == "line_item")
+        .values(state="dead", dead_at=time.time(), last_error="400 VALIDATION_ERROR")
     )
     if keys is not None:
-        stmt = stmt.where(line_items.c.key.in_(keys))
+        stmt = stmt.where(records.c.key.in_(keys))
     with engine.begin() as conn:
         conn.execute(stmt)
 
@@ -268,7 +271,13 @@ def test_healthz_and_readyz_answer_without_auth(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json["checks"] == {"store": "ok", "migrations": "current", "hubspot": "sandbox"}
+    assert ready.json["checks"] == {
+        "store": "ok",
+        "migrations": "current",
+        "hubspot": "sandbox",
+        "held_back": {},
+    }
+    assert ready.json["status"] == "ready"
     assert ready.json["sandbox"] is True
 
 
@@ -294,8 +303,10 @@ def test_readyz_is_not_ready_when_the_store_is_unreachable(config: Config) -> No
 def test_metrics_report_queue_depth_and_webhook_counts(client: FlaskClient) -> None:
     client.post("/v1/orders", json=order(), headers=AUTH)
     text = client.get("/metrics").get_data(as_text=True)
-    assert "relay_line_items_pending 2.0" in text
-    assert "relay_line_items_dead 0.0" in text
+    assert 'relay_records_pending{kind="line_item"} 2.0' in text
+    assert 'relay_records_pending{kind="order"} 1.0' in text
+    assert 'relay_records_pending{kind="line_item>order"} 2.0' in text
+    assert 'relay_records_dead{kind="line_item"} 0.0' in text
     assert 'relay_webhooks_total{outcome="accepted",source="internal",topic="erp"}' in text
 
 

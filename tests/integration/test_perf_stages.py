@@ -13,7 +13,7 @@ def test_every_stage_of_the_ingest_path_is_timed(tmp_path: Path) -> None:
         "signature (HMAC-SHA256, base64)",
         "JSON parse, exact numbers",
         "marshmallow load -> Order",
-        "mapping -> line-item inputs",
+        "mapping -> the whole order's records",
         "store write, SQLite (one transaction)",
     ]
     timed = {stage: us for stage, us in rows.items() if isinstance(us, float)}

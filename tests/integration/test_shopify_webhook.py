@@ -25,7 +25,7 @@ from service.app import create_app
 from service.config import Config
 from service.logs import JsonFormatter
 from service.store.engine import make_engine
-from service.store.tables import line_items, orders
+from service.store.tables import orders, records
 from tests.conftest import SHOPIFY_SECRET, require_shared
 from tests.integration.ingest_support import (
     assert_problem,
@@ -271,7 +271,7 @@ def test_either_configured_secret_verifies_during_rotation(
     response = post_order(client, sample_order(), secret=secret)
 
     assert response.status_code == 202, response.get_data(as_text=True)
-    assert row_counts(engine)["line_items"] == 3
+    assert row_counts(engine)["line_item"] == 3
 
 
 @pytest.mark.parametrize("topic", ORDER_TOPICS)
@@ -280,7 +280,9 @@ def test_order_topics_are_stored(client: FlaskClient, engine: Engine, topic: str
 
     assert response.status_code == 202, response.get_data(as_text=True)
     counts = row_counts(engine)
-    assert (counts["orders"], counts["line_items"]) == (1, 3)
+    assert (counts["orders"], counts["line_item"]) == (1, 3)
+    # The whole order: its order record, and each line attached to it.
+    assert (counts["order"], counts["line_item>order"]) == (1, 3)
 
 
 @pytest.mark.parametrize("topic", ["products/update", "refunds/create", "app/uninstalled"])
@@ -346,8 +348,8 @@ def test_an_update_not_newer_than_the_stored_one_answers_stale_and_keeps_the_new
 def _mark_delivered(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
-            sa.update(line_items).values(
-                state="delivered", delivered_version=line_items.c.version, hubspot_id="1"
+            sa.update(records).values(
+                state="delivered", delivered_version=records.c.version, hubspot_id="1"
             )
         )
 
@@ -588,7 +590,7 @@ def _fail_inside_the_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(*args: object, **kwargs: object) -> None:
         raise sa.exc.OperationalError("INSERT INTO line_items", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(service.store.ingest, "_upsert_line_items", explode)
+    monkeypatch.setattr(service.store.ingest, "_upsert_records", explode)
 
 
 def test_a_failure_inside_the_transaction_answers_503_and_keeps_no_receipt_or_order(
@@ -607,7 +609,7 @@ def test_a_failure_inside_the_transaction_answers_503_and_keeps_no_receipt_or_or
     monkeypatch.undo()
     retry = client.post(PATH, data=body, headers=headers)
     assert retry.status_code == 202
-    assert row_counts(engine)["line_items"] == 3
+    assert row_counts(engine)["line_item"] == 3
 
 
 @pytest.fixture
@@ -620,12 +622,12 @@ def refusing_store(engine: Engine) -> Iterator[Engine]:
                 "$$ BEGIN RAISE EXCEPTION 'no space left on device'; END $$"
             )
             conn.exec_driver_sql(
-                "CREATE TRIGGER refuse BEFORE INSERT ON line_items "
+                "CREATE TRIGGER refuse BEFORE INSERT ON records "
                 "FOR EACH ROW EXECUTE FUNCTION refuse()"
             )
         else:
             conn.exec_driver_sql(
-                "CREATE TRIGGER refuse BEFORE INSERT ON line_items "
+                "CREATE TRIGGER refuse BEFORE INSERT ON records "
                 "BEGIN SELECT RAISE(ABORT, 'no space left on device'); END"
             )
     yield engine

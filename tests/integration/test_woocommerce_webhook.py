@@ -312,7 +312,7 @@ def test_order_created_and_updated_are_stored(
     assert response.status_code == 202
     assert response.get_json() == {"status": "accepted", "line_items": 2}
     counts = row_counts(engine)
-    assert (counts["receipts"], counts["orders"], counts["line_items"]) == (0, 1, 2)
+    assert (counts["receipts"], counts["orders"], counts["line_item"]) == (0, 1, 2)
 
 
 @pytest.mark.parametrize(
@@ -643,7 +643,7 @@ def test_a_failure_inside_the_transaction_answers_503_and_keeps_no_receipt_or_or
     def explode(*args: object, **kwargs: object) -> None:
         raise sa.exc.OperationalError("INSERT INTO line_items", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(service.store.ingest, "_upsert_line_items", explode)
+    monkeypatch.setattr(service.store.ingest, "_upsert_records", explode)
     body, headers = samples.woocommerce_request(sample_order(), WOO_SECRET)
 
     response = client.post(PATH, data=body, headers=headers)

@@ -235,7 +235,7 @@ def test_every_request_the_worker_sends_validates_against_hubspots_schema(
         worker = make_worker(relay, engine)
         worker.run_once()
         with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE line_items SET next_attempt_at = 0")
+            conn.exec_driver_sql("UPDATE records SET next_attempt_at = 0")
         worker.run_once()
         bodies = emulator.requests_log()
     assert len(bodies) >= 3  # the 500, the full batch, and the split halves

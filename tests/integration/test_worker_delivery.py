@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 
 from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
+from service.domain import RecordKind
 from service.store import queue, rate_budget
 from service.store.state import AUTH_ERROR, PAUSED_UNTIL, read_number, read_states
+from service.store.tables import records
 from tests.integration.worker_support import (
     emulated_properties,
     key_of,
@@ -24,6 +26,8 @@ from tests.integration.worker_support import (
     store_items,
     worker_config,
 )
+
+LINE_ITEM = RecordKind.LINE_ITEM
 
 
 @pytest.fixture
@@ -240,7 +244,7 @@ def test_an_item_failing_past_the_maximum_age_is_dead_lettered(
     assert row(engine, "1").state == "pending"
     time.sleep(0.6)
     with engine.begin() as conn:  # as if it had failed seven times already
-        conn.execute(queue.line_items.update().values(next_attempt_at=0, attempts=7))
+        conn.execute(records.update().values(next_attempt_at=0, attempts=7))
     worker.run_once()
     dead = row(engine, "1")
     assert dead.state == "dead"
@@ -251,7 +255,9 @@ def test_a_crashed_workers_lease_expires_and_another_worker_delivers(
     relay: Config, engine: Engine, emulator: Emulator
 ) -> None:
     store_items(engine, {"1": props("A")})
-    crashed = queue.claim(engine, owner="crashed", now=time.time(), limit=100, lease_seconds=0.3)
+    crashed = queue.claim(
+        engine, LINE_ITEM, owner="crashed", now=time.time(), limit=100, lease_seconds=0.3
+    )
     assert [c.key for c in crashed] == [key_of("1")]
     worker = make_worker(relay, engine)
     assert worker.run_once() == 0  # leased by the crashed worker
@@ -259,7 +265,9 @@ def test_a_crashed_workers_lease_expires_and_another_worker_delivers(
     assert worker.run_once() == 1
     assert row(engine, "1").state == "delivered"
     # The crashed worker coming back cannot overwrite the outcome it no longer owns.
-    assert queue.release(engine, owner="crashed", keys=[key_of("1")], now=time.time()) == 0
+    assert (
+        queue.release(engine, LINE_ITEM, owner="crashed", keys=[key_of("1")], now=time.time()) == 0
+    )
 
 
 def test_a_partial_batch_lingers_and_a_full_batch_goes_at_once(
@@ -325,7 +333,7 @@ def test_a_non_unique_id_property_halts_delivery_instead_of_burying_the_queue(
     }
     ready = client.get("/readyz")  # type: ignore[attr-defined]
     assert ready.status_code == 503
-    assert "relay hubspot setup" in ready.json["checks"]["hubspot"]
+    assert "relay hubspot setup" in ready.json["checks"]["held_back"]["line_item"]
 
 
 def test_a_version_refused_by_hubspot_does_not_bury_a_newer_one_stored_meanwhile(
@@ -351,13 +359,20 @@ def test_a_claim_whose_lease_was_taken_over_is_not_sent_twice(
     relay: Config, engine: Engine, emulator: Emulator
 ) -> None:
     store_items(engine, {"1": props("A"), "2": props("B")})
-    mine = queue.claim(engine, owner="slow", now=time.time(), limit=100, lease_seconds=0.05)
+    mine = queue.claim(
+        engine, LINE_ITEM, owner="slow", now=time.time(), limit=100, lease_seconds=0.05
+    )
     assert len(mine) == 2
     time.sleep(0.1)
     # The lease ran out; another worker claimed key 1 and is sending it.
-    taken = queue.claim(engine, owner="fast", now=time.time(), limit=1, lease_seconds=60)
+    taken = queue.claim(engine, LINE_ITEM, owner="fast", now=time.time(), limit=1, lease_seconds=60)
     assert len(taken) == 1
     kept = queue.renew(
-        engine, owner="slow", keys=[c.key for c in mine], now=time.time(), lease_seconds=60
+        engine,
+        LINE_ITEM,
+        owner="slow",
+        keys=[c.key for c in mine],
+        now=time.time(),
+        lease_seconds=60,
     )
     assert kept == {c.key for c in mine} - {taken[0].key}

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select
 
 from emulators.hubspot import Emulator
 from service.config import Config
-from service.domain import LineItemInput, Order
+from service.domain import Order, RecordInput, RecordKind
 from service.hubspot.factory import build_client
 from service.store.ingest import record_order
-from service.store.tables import line_items
+from service.store.tables import records
 from service.worker import Worker
 
 BASE_TIME = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -48,10 +48,8 @@ def store_items(
         updated_at=BASE_TIME + timedelta(minutes=version_minutes),
     )
     inputs = [
-        LineItemInput(
-            key=key_of(line_id), order_key=("shopify", "acme.myshopify.com", order_id), properties=p
-        )
-        for line_id, p in items.items()
+        RecordInput(RecordKind.LINE_ITEM, key_of(line_id), p, position)
+        for position, (line_id, p) in enumerate(items.items())
     ]
     record_order(engine, order, inputs, delivery_ids=[], now=time.time())
 
@@ -62,7 +60,7 @@ def key_of(line_id: str) -> str:
 
 def rows(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
-        found = conn.execute(select(line_items)).all()
+        found = conn.execute(select(records)).all()
     return {row.key: row for row in found}
 
 

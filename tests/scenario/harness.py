@@ -619,10 +619,8 @@ def store_counts(engine: Any) -> dict[str, int]:
     """Line items by state in the relay's store."""
     from sqlalchemy import func, select
 
-    from service.store.tables import line_items
+    from service.store.tables import records
 
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(line_items.c.state, func.count()).group_by(line_items.c.state)
-        ).all()
+        rows = conn.execute(select(records.c.state, func.count()).group_by(records.c.state)).all()
     return {str(state): int(count) for state, count in rows}

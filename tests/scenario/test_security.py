@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from service import samples
 from service.signatures import sign
 from service.store.engine import make_engine
-from service.store.tables import line_items, orders, receipts
+from service.store.tables import orders, receipts, records
 from tests.scenario.harness import (
     API_KEY,
     GUNICORN,
@@ -72,7 +72,7 @@ def counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-            for t in (orders, line_items, receipts)
+            for t in (orders, records, receipts)
         }
 
 
@@ -193,7 +193,7 @@ def test_a_replay_under_fresh_delivery_ids_is_stale_and_changes_nothing(
     body, headers = signed(new_order())
     assert post(stack, body, headers).status_code == 202
     with engine.connect() as conn:
-        rows_before = conn.execute(sa.select(line_items).order_by(line_items.c.key)).all()
+        rows_before = conn.execute(sa.select(records).order_by(records.c.key)).all()
     headers["X-Shopify-Webhook-Id"] = str(uuid.uuid4())
     headers["X-Shopify-Event-Id"] = str(uuid.uuid4())
 
@@ -201,7 +201,7 @@ def test_a_replay_under_fresh_delivery_ids_is_stale_and_changes_nothing(
 
     assert (response.status_code, response.json()["status"]) == (200, "stale")
     with engine.connect() as conn:
-        assert conn.execute(sa.select(line_items).order_by(line_items.c.key)).all() == rows_before
+        assert conn.execute(sa.select(records).order_by(records.c.key)).all() == rows_before
 
 
 @pytest.mark.parametrize(

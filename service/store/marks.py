@@ -1,0 +1,225 @@
+"""Applying HubSpot's outcomes to claimed records: delivered, retry later, dead letter.
+
+Each update runs as one statement with bind parameters for every item, in one driver
+`executemany` (one round trip on PostgreSQL), and applies only while the caller still
+owns the lease. Rows are locked in key order, as ingest locks them, so the two never
+deadlock.
+
+When an object gets its first HubSpot id, or a different one (the record was deleted in
+HubSpot and the upsert made a new one), the associations it is an end of are touched in
+the same transaction: a delivered one is sent again, a waiting one becomes due from now
+(so a partial batch of associations lingers from the moment it could be sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, and_, bindparam, case, update
+from sqlalchemy.engine import Connection
+
+from service.domain import RecordKind, RecordState
+from service.store.tables import records
+
+PENDING = RecordState.PENDING.value
+ASSOCIATIONS = tuple(kind for kind in RecordKind if kind.is_association)
+
+
+@dataclass(frozen=True)
+class DeliveredItem:
+    key: str
+    version: int
+    hubspot_id: str
+    new: bool
+    previous_id: str | None = None  # the HubSpot id stored when claimed
+
+
+@dataclass(frozen=True)
+class RetryItem:
+    key: str
+    next_attempt_at: float
+    error: str
+
+
+@dataclass(frozen=True)
+class DeadItem:
+    key: str
+    version: int  # the version that failed; a newer one stored meanwhile stays pending
+    error: str
+
+
+_c = records.c
+_OWNED_ITEM = and_(
+    _c.kind == bindparam("b_kind"),
+    _c.key == bindparam("b_key"),
+    _c.lease_owner == bindparam("b_owner"),
+)
+_NEWER_WAITING = _c.version > bindparam("b_version", type_=Integer)
+_MARK_DELIVERED = (
+    update(records)
+    .where(_OWNED_ITEM)
+    .values(
+        delivered_version=bindparam("b_version", type_=Integer),
+        hubspot_id=bindparam("b_hubspot_id", type_=String),
+        hubspot_new=case(
+            (_c.hubspot_id.is_(None), bindparam("b_new", type_=Boolean)), else_=_c.hubspot_new
+        ),
+        state=case((_NEWER_WAITING, PENDING), else_=RecordState.DELIVERED.value),
+        pending_since=case((_NEWER_WAITING, _c.pending_since), else_=None),
+        delivered_at=bindparam("b_now", type_=Float),
+        attempts=0,
+        last_error=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now", type_=Float),
+    )
+)
+_MARK_RETRY = (
+    update(records)
+    .where(_OWNED_ITEM)
+    .values(
+        attempts=_c.attempts + 1,
+        next_attempt_at=bindparam("b_next_attempt_at", type_=Float),
+        last_error=bindparam("b_error", type_=Text),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now", type_=Float),
+    )
+)
+_MARK_DEAD = (
+    update(records)
+    .where(_OWNED_ITEM)
+    .values(
+        # A corrected version that arrived while the failed one was in flight is not
+        # buried with it: it stays pending, its attempts start over.
+        state=case((_NEWER_WAITING, PENDING), else_=RecordState.DEAD.value),
+        attempts=case((_NEWER_WAITING, 0), else_=_c.attempts + 1),
+        next_attempt_at=case(
+            (_NEWER_WAITING, bindparam("b_now", type_=Float)), else_=_c.next_attempt_at
+        ),
+        last_error=bindparam("b_error", type_=Text),
+        dead_at=case((_NEWER_WAITING, None), else_=bindparam("b_now", type_=Float)),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now", type_=Float),
+    )
+)
+
+
+def _update_each(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
+    rows.sort(key=lambda row: str(row["b_key"]))
+    return conn.execute(stmt, rows).rowcount
+
+
+def mark_delivered(
+    engine: Engine,
+    kind: RecordKind,
+    *,
+    owner: str,
+    items: Sequence[DeliveredItem],
+    now: float,
+) -> int:
+    """Record HubSpot's confirmation of `version`; a newer version stays pending."""
+    if not items:
+        return 0  # nothing to change: no transaction (on SQLite, no write lock) either
+    rows = [
+        {
+            "b_kind": kind.value,
+            "b_key": item.key,
+            "b_owner": owner,
+            "b_version": item.version,
+            "b_hubspot_id": item.hubspot_id,
+            "b_new": item.new,
+            "b_now": now,
+        }
+        for item in items
+    ]
+    moved = [item.key for item in items if item.hubspot_id != item.previous_id]
+    with engine.begin() as conn:
+        # Statements in kind order, as ingest writes rows: associations named before the
+        # kind, the kind itself, associations named after it.
+        for association in _associations_of(kind, before=True):
+            _touch(conn, association, kind, moved, now)
+        count = _update_each(conn, _MARK_DELIVERED, rows)
+        for association in _associations_of(kind, before=False):
+            _touch(conn, association, kind, moved, now)
+    return count
+
+
+def _associations_of(kind: RecordKind, *, before: bool) -> list[RecordKind]:
+    return [
+        association
+        for association in ASSOCIATIONS
+        if kind in association.ends and (association.value < kind.value) == before
+    ]
+
+
+def _touch(
+    conn: Connection, association: RecordKind, end: RecordKind, keys: list[str], now: float
+) -> None:
+    """Associations of `association` kind with an end among `keys` (of kind `end`)."""
+    if not keys:
+        return
+    from_kind, to_kind = association.ends
+    column = _c.from_key if end is from_kind else _c.to_key
+    assert end in (from_kind, to_kind)
+    mine = and_(_c.kind == association.value, column.in_(sorted(keys)))
+    conn.execute(
+        update(records)
+        .where(mine, _c.state == RecordState.DELIVERED.value)
+        .values(
+            state=PENDING,
+            version=_c.version + 1,
+            attempts=0,
+            next_attempt_at=now,
+            pending_since=now,
+            updated_at=now,
+        )
+    )
+    untried = and_(_c.state == PENDING, _c.attempts == 0, _c.next_attempt_at < now)
+    conn.execute(update(records).where(mine, untried).values(next_attempt_at=now))
+
+
+def mark_retry(
+    engine: Engine, kind: RecordKind, *, owner: str, items: Sequence[RetryItem], now: float
+) -> int:
+    """Release the lease and schedule another attempt, keeping the reason."""
+    rows = [
+        {
+            "b_kind": kind.value,
+            "b_key": item.key,
+            "b_owner": owner,
+            "b_next_attempt_at": item.next_attempt_at,
+            "b_error": item.error[:2000],
+            "b_now": now,
+        }
+        for item in items
+    ]
+    return _apply(engine, _MARK_RETRY, rows)
+
+
+def mark_dead(
+    engine: Engine, kind: RecordKind, *, owner: str, items: Sequence[DeadItem], now: float
+) -> int:
+    """Dead-letter inputs that cannot succeed as they are; an operator replays them."""
+    rows = [
+        {
+            "b_kind": kind.value,
+            "b_key": item.key,
+            "b_owner": owner,
+            "b_version": item.version,
+            "b_error": item.error[:2000],
+            "b_now": now,
+        }
+        for item in items
+    ]
+    return _apply(engine, _MARK_DEAD, rows)
+
+
+def _apply(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0  # nothing to change: no transaction (on SQLite, no write lock) either
+    with engine.begin() as conn:
+        return _update_each(conn, stmt, rows)
