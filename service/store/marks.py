@@ -7,8 +7,11 @@ deadlock.
 
 When an object gets its first HubSpot id, or a different one (the record was deleted in
 HubSpot and the upsert made a new one), the associations it is an end of are touched in
-the same transaction: a delivered one is sent again, a waiting one becomes due from now
-(so a partial batch of associations lingers from the moment it could be sent).
+the same transaction: a delivered or dead one is sent again, a waiting one becomes due
+from now (so a partial batch of associations lingers from the moment it could be sent).
+When an object becomes a dead letter, the associations waiting for it become dead
+letters too, naming it: they could never be sent, and an operator sees why on the order
+(replaying the object replays them, `reads.replay`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, and_, bindparam, case, update
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    exists,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from service.domain import RecordKind, RecordState
@@ -168,13 +183,15 @@ def _touch(
     mine = and_(_c.kind == association.value, column.in_(sorted(keys)))
     conn.execute(
         update(records)
-        .where(mine, _c.state == RecordState.DELIVERED.value)
+        .where(mine, _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value]))
         .values(
             state=PENDING,
             version=_c.version + 1,
             attempts=0,
             next_attempt_at=now,
             pending_since=now,
+            dead_at=None,
+            last_error=None,
             updated_at=now,
         )
     )
@@ -215,7 +232,50 @@ def mark_dead(
         }
         for item in items
     ]
-    return _apply(engine, _MARK_DEAD, rows)
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        # Statements in kind order, as ingest writes rows (see mark_delivered).
+        keys = [item.key for item in items]
+        for association in _associations_of(kind, before=True):
+            _bury_waiting(conn, association, kind, keys, now)
+        count = _update_each(conn, _MARK_DEAD, rows)
+        for association in _associations_of(kind, before=False):
+            _bury_waiting(conn, association, kind, keys, now)
+    return count
+
+
+def _bury_waiting(
+    conn: Connection, association: RecordKind, end: RecordKind, keys: list[str], now: float
+) -> None:
+    """Pending associations whose `end` among `keys` is a dead letter without a HubSpot id:
+    they become dead letters too. (A dead end that has an id from an earlier version still
+    anchors its associations, which go on.)"""
+    from_kind, _ = association.ends
+    column = _c.from_key if end is from_kind else _c.to_key
+    ends = records.alias("dead_end")
+    dead_end = exists().where(
+        ends.c.kind == end.value,
+        ends.c.key == column,
+        ends.c.state == RecordState.DEAD.value,
+        ends.c.hubspot_id.is_(None),
+    )
+    conn.execute(
+        update(records)
+        .where(
+            _c.kind == association.value,
+            column.in_(sorted(keys)),
+            _c.state == PENDING,
+            _c.lease_owner.is_(None),
+            dead_end,
+        )
+        .values(
+            state=RecordState.DEAD.value,
+            dead_at=now,
+            last_error=f"its {end.value} is a dead letter; replaying it replays this",
+            updated_at=now,
+        )
+    )
 
 
 def _apply(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> int:

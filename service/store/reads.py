@@ -142,24 +142,43 @@ def dead_letters(
     return items, cursor
 
 
+_REPLAYED = {
+    "state": PENDING,
+    "attempts": 0,
+    "dead_at": None,
+    "lease_owner": None,
+    "lease_expires_at": None,
+}
+
+
 def replay(engine: Engine, where: DeadLetterFilter, *, now: float) -> int:
-    """Put dead letters back to pending with attempts reset; the number replayed."""
+    """Put dead letters back to pending with attempts reset; the number replayed.
+
+    An association buried because its end was dead comes back with the end (it waits for
+    the end's HubSpot id as any association does)."""
+    times = {"next_attempt_at": now, "pending_since": now, "updated_at": now}
     with engine.begin() as conn:
-        stmt = (
+        replayed = conn.execute(
             update(records)
             .where(where.clause())
-            .values(
-                state=PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                pending_since=now,
-                dead_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
+            .values(**_REPLAYED, **times)
+            .returning(c.kind, c.key)
+        ).all()
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in replayed:
+            by_kind.setdefault(kind, []).append(key)
+        followers = [
+            and_(c.kind == association.value, column.in_(by_kind[end.value]))
+            for association in RecordKind
+            if association.is_association
+            for end, column in zip(association.ends, (c.from_key, c.to_key), strict=True)
+            if end.value in by_kind
+        ]
+        if followers:
+            conn.execute(
+                update(records).where(c.state == DEAD, or_(*followers)).values(**_REPLAYED, **times)
             )
-        )
-        return conn.execute(stmt).rowcount
+    return len(replayed)
 
 
 def queue_depth(conn: Connection, now: float) -> dict[str, Any]:

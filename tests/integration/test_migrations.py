@@ -1,0 +1,161 @@
+"""Upgrading a store made before the whole order: every line item row is carried over as it
+was (pending, delivered, dead), and delivery goes on from there."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from emulators.hubspot import Emulator, EmulatorConfig
+from service.config import Config
+from service.store import migrate
+from service.store.engine import make_engine
+from service.store.tables import records
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.integration.worker_support import make_worker, worker_config
+
+NOW = 1_796_000_000.0
+BEFORE = sa.table(
+    "line_items",
+    *(
+        sa.column(name)
+        for name in ["key", "source", "store", "order_id", "position", "properties", "source_version", "version", "delivered_version", "state", "hubspot_id", "hubspot_new", "attempts", "next_attempt_at", "pending_since", "lease_owner", "lease_expires_at", "last_error", "dead_at", "delivered_at", "updated_at"]
+    ),
+)
+
+
+def old_row(line: str, state: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "key": f"shopify:acme.myshopify.com:{line}",
+        "source": "shopify",
+        "store": "acme.myshopify.com",
+        "order_id": "1001",
+        "position": int(line),
+        "properties": json.dumps(
+            {
+                "discount": "0.00",
+                "hs_line_item_currency_code": "USD",
+                "name": f"Line {line}",
+                "price": "10.00",
+                "quantity": "1",
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ),
+        "source_version": 1_795_000_000_000_000,
+        "version": 2,
+        "delivered_version": 1,
+        "state": state,
+        "hubspot_id": None,
+        "hubspot_new": None,
+        "attempts": 0,
+        "next_attempt_at": NOW,
+        "pending_since": NOW,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": None,
+        "dead_at": None,
+        "delivered_at": None,
+        "updated_at": NOW,
+    }
+    return row | overrides
+
+
+OLD_ROWS = [
+    old_row("1", "pending", hubspot_id="37000000001", attempts=3, last_error="503"),
+    old_row("2", "delivered", delivered_version=2, hubspot_id="37000000002", hubspot_new=True),
+    old_row("3", "dead", attempts=1, last_error="VALIDATION_ERROR bad price", dead_at=NOW),
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store of its own (the migration test moves its schema up and down)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    request.getfixturevalue("postgres_database")  # fails under CI, skips elsewhere, if absent
+    name = f"relay_migration_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_upgrade_keeps_pending_delivered_and_dead_line_items_and_delivery_goes_on(
+    fresh_url: str, config: Config
+) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(BEFORE.insert(), OLD_ROWS)
+
+    migrate.upgrade(engine)
+
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    with engine.connect() as conn:
+        carried = [
+            dict(r._mapping) for r in conn.execute(sa.select(records).order_by(records.c.key))
+        ]
+    assert [row.pop("kind") for row in carried] == ["line_item"] * 3
+    assert [(row.pop("from_key"), row.pop("to_key")) for row in carried] == [(None, None)] * 3
+    assert carried == OLD_ROWS
+    with Emulator(EmulatorConfig(seed=1)) as emulator:
+        worker = make_worker(
+            worker_config(config.replace(database_url=fresh_url), emulator), engine
+        )
+        assert worker.run_once() == 1  # the pending one; delivered and dead stay as they were
+        states = {row["key"][-1]: row["state"] for row in _rows(engine)}
+        assert states == {"1": "delivered", "2": "delivered", "3": "dead"}
+        assert [r["properties"]["name"] for r in emulator.records().values()] == ["Line 1"]
+    engine.dispose()
+
+
+def test_a_downgrade_returns_the_line_items_and_drops_the_other_kinds(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(BEFORE.insert(), OLD_ROWS)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            records.insert(),
+            [{**OLD_ROWS[0], "kind": "order", "key": "shopify:acme.myshopify.com:1001"}],
+        )
+
+    migrate.downgrade(engine, "0001")
+
+    with engine.connect() as conn:
+        back = [dict(r._mapping) for r in conn.execute(sa.select(BEFORE).order_by(BEFORE.c.key))]
+    assert back == OLD_ROWS
+    engine.dispose()
+
+
+def _rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(records))]
+
+
+def test_a_store_of_real_size_is_carried_over_whole(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0001")
+    rows = [old_row(str(n), "delivered", position=n) for n in range(20_000)]
+    rows = [{**row, "key": f"shopify:acme.myshopify.com:{n}"} for n, row in enumerate(rows)]
+    with engine.begin() as conn:
+        conn.execute(BEFORE.insert(), rows)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count()).where(records.c.kind == "line_item")
+        ).scalar_one()
+    assert count == 20_000
+    engine.dispose()
