@@ -26,7 +26,29 @@ BEFORE = sa.table(
     "line_items",
     *(
         sa.column(name)
-        for name in ["key", "source", "store", "order_id", "position", "properties", "source_version", "version", "delivered_version", "state", "hubspot_id", "hubspot_new", "attempts", "next_attempt_at", "pending_since", "lease_owner", "lease_expires_at", "last_error", "dead_at", "delivered_at", "updated_at"]
+        for name in [
+            "key",
+            "source",
+            "store",
+            "order_id",
+            "position",
+            "properties",
+            "source_version",
+            "version",
+            "delivered_version",
+            "state",
+            "hubspot_id",
+            "hubspot_new",
+            "attempts",
+            "next_attempt_at",
+            "pending_since",
+            "lease_owner",
+            "lease_expires_at",
+            "last_error",
+            "dead_at",
+            "delivered_at",
+            "updated_at",
+        ]
     ),
 )
 
