@@ -2,25 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import DEFAULT_HUBSPOT_BASE_URL, Config, ConfigError
-
-VARIABLES = [
-    "DATABASE_URL",
-    "HUBSPOT_ACCESS_TOKEN",
-    "HUBSPOT_CLIENT_ID",
-    "HUBSPOT_CLIENT_SECRET",
-    "HUBSPOT_REFRESH_TOKEN",
-    "HUBSPOT_BASE_URL",
-    "HUBSPOT_ID_PROPERTY",
-    "HUBSPOT_RATE_LIMIT",
-    "SHOPIFY_WEBHOOK_SECRETS",
-    "WOOCOMMERCE_WEBHOOK_SECRETS",
-    "RELAY_API_KEYS",
-    "RELAY_SANDBOX",
-    "RELAY_LINGER_SECONDS",
-    "RELAY_LEASE_SECONDS",
-    "RELAY_HUBSPOT_TIMEOUT_SECONDS",
-]
+from service.config import DEFAULT_HUBSPOT_BASE_URL, VARIABLES, Config, ConfigError
+from service.domain import OrderObject, OrderStatus
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +74,51 @@ def test_a_lease_shorter_than_two_request_timeouts_is_refused(
     monkeypatch.setenv("RELAY_LEASE_SECONDS", "45")
     with pytest.raises(ConfigError, match="RELAY_LEASE_SECONDS"):
         Config.from_env()
+
+
+def test_the_whole_order_is_on_by_default_as_hubspot_orders_with_contacts() -> None:
+    config = Config.from_env()
+    assert config.hubspot_order_object is OrderObject.ORDERS
+    assert config.hubspot_order_id_property == "external_order_key"
+    assert config.hubspot_sync_contacts is True
+    assert config.hubspot_order_pipeline is None
+    assert config.order_stages[OrderStatus.SHIPPED] == "Shipped"
+
+
+def test_deals_take_their_own_default_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBSPOT_ORDER_OBJECT", "Deals")
+    config = Config.from_env()
+    assert config.hubspot_order_object is OrderObject.DEALS
+    assert config.order_stages[OrderStatus.CANCELLED] == "Closed Lost"
+    assert config.order_stages[OrderStatus.PROCESSED] == "Closed Won"
+
+
+def test_stages_given_override_their_defaults_and_keep_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUBSPOT_ORDER_STAGES", "shipped=On its way, cancelled = Storniert")
+    monkeypatch.setenv("HUBSPOT_ORDER_PIPELINE", " Webshop ")
+    config = Config.from_env()
+    assert config.order_stages[OrderStatus.SHIPPED] == "On its way"
+    assert config.order_stages[OrderStatus.CANCELLED] == "Storniert"
+    assert config.order_stages[OrderStatus.OPEN] == "Open"
+    assert config.hubspot_order_pipeline == "Webshop"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HUBSPOT_ORDER_OBJECT", "invoices"),
+        ("HUBSPOT_ORDER_STAGES", "paid=Paid"),
+        ("HUBSPOT_ORDER_STAGES", "shipped"),
+        ("HUBSPOT_ORDER_STAGES", "shipped="),
+        ("HUBSPOT_SYNC_CONTACTS", "sometimes"),
+    ],
+)
+def test_a_malformed_order_setting_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env()
+    assert set(caught.value.problems) == {name}
