@@ -38,6 +38,7 @@ from service.store.state import AUTH_ERROR, clear_state, halted, set_state
 log = logging.getLogger("service.worker")
 IDLE_SLEEP_SECONDS = 0.1
 HOUSEKEEPING_SECONDS = 600.0
+ASSOCIATION_HOLD_SECONDS = 5.0
 
 
 class Worker:
@@ -101,18 +102,29 @@ class Worker:
         return 0
 
     def _ready(self, now: float) -> list[RecordKind]:
-        """Kinds with a full batch due, or a partial one that lingered long enough."""
+        """Kinds with a full batch due, or a partial one that lingered long enough.
+
+        Associations also wait while either of their ends' kinds is ready or in flight:
+        the ends being delivered now would otherwise make a second, partial batch of
+        associations right after this one. They wait at most ASSOCIATION_HOLD_SECONDS, so
+        a steady stream of orders cannot hold them back for good."""
         open_kinds = {k: n for k, n in self.limits.items() if not self.halts.blocked(k, now)}
-        due = queue.due_work(self.engine, now=now, limits=open_kinds)
-        return [
+        work = queue.due_work(self.engine, now=now, limits=open_kinds)
+        ready = {
             kind
-            for kind in self.kinds
-            if kind in due
-            and (
-                due[kind].count >= open_kinds[kind]
-                or due[kind].oldest <= now - self.config.linger_seconds
-            )
-        ]
+            for kind, due in work.items()
+            if due.oldest is not None
+            and (due.count >= open_kinds[kind] or due.oldest <= now - self.config.linger_seconds)
+        }
+        busy = ready | {kind for kind, due in work.items() if due.in_flight}
+        held = {
+            kind
+            for kind in ready
+            if kind.is_association
+            and busy & set(kind.ends)
+            and (work[kind].oldest or now) > now - ASSOCIATION_HOLD_SECONDS
+        }
+        return [kind for kind in self.kinds if kind in ready - held]
 
     # -- the portal's stages ---------------------------------------------------------
 

@@ -42,10 +42,12 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Due:
-    """Due work of one kind: how many rows (up to the batch limit) and the oldest's time."""
+    """Work of one kind: due rows (counted up to the batch limit), the oldest due row's
+    time, and whether some are in flight (leased) now."""
 
     count: int
-    oldest: float
+    oldest: float | None
+    in_flight: bool = False
 
 
 def _ends_ready(kind: RecordKind) -> ColumnElement[bool]:
@@ -75,7 +77,8 @@ def _due(kind: RecordKind, now: float) -> ColumnElement[bool]:
 
 
 def due_work(engine: Engine, *, now: float, limits: dict[RecordKind, int]) -> dict[RecordKind, Due]:
-    """For each kind, its due rows (counted up to its limit); one read, no write lock."""
+    """For each kind, its due rows (counted up to its limit) and whether it has rows in
+    flight; one read, no write lock. Kinds with neither are left out."""
     parts = []
     for kind, limit in limits.items():
         due = (
@@ -85,18 +88,27 @@ def due_work(engine: Engine, *, now: float, limits: dict[RecordKind, int]) -> di
             .limit(limit)
             .subquery()
         )
+        # Served by the partial index of leased rows, which holds only what is in flight.
+        leased = exists().where(
+            c.kind == kind.value, c.lease_owner.is_not(None), c.lease_expires_at >= now
+        )
         parts.append(
             select(
                 literal(kind.value).label("kind"),
                 func.count().label("rows"),
                 func.min(due.c.next_attempt_at).label("oldest"),
+                leased.label("in_flight"),
             ).select_from(due)
         )
     if not parts:
         return {}
     with reading(engine) as conn:
         rows = conn.execute(union_all(*parts)).all()
-    return {RecordKind(row.kind): Due(row.rows, row.oldest) for row in rows if row.rows}
+    return {
+        RecordKind(row.kind): Due(row.rows, row.oldest, bool(row.in_flight))
+        for row in rows
+        if row.rows or row.in_flight
+    }
 
 
 def claim(

@@ -78,6 +78,13 @@ Index("ix_records_due", records.c.kind, records.c.state, records.c.next_attempt_
 Index("ix_records_order", records.c.source, records.c.store, records.c.order_id)
 Index("ix_records_from", records.c.from_key)
 Index("ix_records_to", records.c.to_key)
+# Only rows in flight: the worker asks often whether a kind has any.
+Index(
+    "ix_records_leased",
+    records.c.kind,
+    sqlite_where=records.c.lease_owner.is_not(None),
+    postgresql_where=records.c.lease_owner.is_not(None),
+)
 
 # Request timestamps of the shared HubSpot rate budget (one row per request sent) and the
 # pause HubSpot asked for; shared by every worker process through the database.

@@ -96,6 +96,10 @@ def upgrade() -> None:
     op.create_index("ix_records_order", "records", ["source", "store", "order_id"])
     op.create_index("ix_records_from", "records", ["from_key"])
     op.create_index("ix_records_to", "records", ["to_key"])
+    leased = sa.text("lease_owner IS NOT NULL")
+    op.create_index(
+        "ix_records_leased", "records", ["kind"], sqlite_where=leased, postgresql_where=leased
+    )
 
 
 def downgrade() -> None:
