@@ -9,9 +9,9 @@ number exact (fractions as `Decimal`, integers as `int` even above 2**53), and t
 fields below refuse a `float` rather than guess at its digits.
 
 Shared schema pieces: `SourceSchema` (ignores unknown keys, as shops add fields in every
-API version), `ExactId`, `Money`, `SignedMoney`, `Currency`, `Quantity`, `Text`, `Flat`,
-`NULLABLE`, `load_payload`, `reject_duplicate_ids`; and `first_text`, `join_text` for the
-values built from them.
+API version), `ExactId`, `Money`, `SignedMoney`, `Currency`, `Quantity`, `Text`, `NULLABLE`,
+`load_payload`, `reject_duplicate_ids`; and `first_text`, `join_text` for the values built
+from them. `service.sources.flat` loads the optional fields of shop orders in one pass.
 
 Every field beyond what line items need (names, statuses, totals, buyer, addresses) is
 optional and null-tolerant: a body the relay accepted before these fields existed is
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any, Final
 
@@ -148,63 +147,6 @@ class Text(fields.String):
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
             value = str(value)
         return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Flat(fields.Nested):
-    """A nested object of optional, null-tolerant fields (an address, a customer), loaded in
-    one pass.
-
-    A shop order holds a dozen such objects, and marshmallow's general machinery (schema
-    hooks, defaults, partial loading, a closure per field) costs more than their values on
-    every webhook. `Flat` calls each field's own `_deserialize` for the keys that are
-    present and not null, and gives None for every other declared key; unknown keys are
-    ignored. A value that is not an object, or a bad field, is a `ValidationError` keyed by
-    field name, as under `Nested`, and apispec documents it as the nested schema, as it
-    does `Nested`. So the nested schema may only hold such fields (checked on first use):
-    none required, all nullable, no validators; its hooks are not run.
-    """
-
-    def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
-        super().__init__(nested, **{**NULLABLE, **kwargs})
-        self._plan: tuple[tuple[str, str, fields.Field[Any]], ...] | None = None
-
-    def _deserialize(
-        self,
-        value: Any,
-        attr: str | None,
-        data: Mapping[str, Any] | None,
-        partial: bool | Sequence[str] | AbstractSet[str] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.make_error("type")
-        plan = self._plan or self._make_plan()
-        result: dict[str, Any] = {}
-        errors: dict[str, Any] = {}
-        for key, name, field in plan:
-            raw = value.get(key)
-            if raw is None:
-                result[name] = None
-                continue
-            try:
-                result[name] = field._deserialize(raw, key, value)
-            except ValidationError as exc:
-                errors[key] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return result
-
-    def _make_plan(self) -> tuple[tuple[str, str, fields.Field[Any]], ...]:
-        plan = []
-        for name, field in self.schema.load_fields.items():
-            if field.required or not field.allow_none or field.validators:
-                raise TypeError(
-                    f"{type(self.schema).__name__}.{name}: a Flat schema's fields must be "
-                    "optional and nullable, without validators"
-                )
-            plan.append((field.data_key or name, name, field))
-        self._plan = tuple(plan)
-        return self._plan
 
 
 def first_text(*values: str | None) -> str | None:

@@ -27,16 +27,19 @@ from service.sources import (
     NULLABLE,
     Currency,
     ExactId,
-    Flat,
     Money,
     Quantity,
     SourceSchema,
     Text,
     first_text,
     join_text,
-    load_payload,
     reject_duplicate_ids,
 )
+from service.sources.flat import Flat, OrderLoader
+
+# What nothing known looks like: such a buyer or address is None instead.
+_NOBODY = Buyer()
+_NOWHERE = Address()
 
 # financial_status values that put an order past "open" (HubSpot's Shopify sync).
 _PAID = frozenset({"paid", "partially_refunded", "refunded"})
@@ -138,13 +141,9 @@ class ShopifyRefundSchema(SourceSchema):
     transactions = fields.List(Flat(ShopifyTransactionSchema), **NULLABLE)
 
 
-class ShopifyOrderSchema(SourceSchema):
-    """A Shopify order, reduced to what the relay reads."""
+class ShopifyOrderDetailsSchema(SourceSchema):
+    """What the relay reads of a Shopify order beyond its line items; all optional."""
 
-    id = ExactId(required=True)
-    currency = Currency(required=True)
-    updated_at = fields.AwareDateTime(required=True)
-    line_items = fields.List(fields.Nested(ShopifyLineItemSchema), required=True)
     name = fields.String(**NULLABLE)
     created_at = fields.AwareDateTime(**NULLABLE)
     cancelled_at = fields.String(**NULLABLE)  # only whether it is set matters
@@ -169,18 +168,27 @@ class ShopifyOrderSchema(SourceSchema):
     fulfillments = fields.List(Flat(ShopifyFulfillmentSchema), **NULLABLE)
     refunds = fields.List(Flat(ShopifyRefundSchema), **NULLABLE)
 
+
+class ShopifyOrderSchema(ShopifyOrderDetailsSchema):
+    """A Shopify order, reduced to what the relay reads."""
+
+    id = ExactId(required=True)
+    currency = Currency(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    line_items = fields.List(fields.Nested(ShopifyLineItemSchema), required=True)
+
     @validates_schema
     def _line_ids_are_unique(self, data: dict[str, Any], **kwargs: Any) -> None:
         reject_duplicate_ids(data["line_items"])
 
 
-# Built once: instantiating the schema (and its nested ones) cost more than loading.
-_SCHEMA = ShopifyOrderSchema()
+# Built once: instantiating the schemas (and their nested ones) cost more than loading.
+_LOADER = OrderLoader(ShopifyOrderSchema, ShopifyOrderDetailsSchema)
 
 
 def to_order(payload: object, store: str) -> Order:
     """Load a Shopify order body; raise `ValidationError` naming the fields at fault."""
-    data = load_payload(_SCHEMA, payload)
+    data = _LOADER.load(payload)
     currency: str = data["currency"]
     return Order(
         source=Source.SHOPIFY.value,
@@ -277,7 +285,7 @@ def _buyer(data: Mapping[str, Any]) -> Buyer | None:
         phone=first_text(customer.get("phone"), data["phone"], billing.get("phone")),
         customer_id=customer.get("id"),
     )
-    return None if buyer == Buyer() else buyer
+    return None if buyer == _NOBODY else buyer
 
 
 def _address(raw: Mapping[str, Any] | None) -> Address | None:
@@ -295,7 +303,7 @@ def _address(raw: Mapping[str, Any] | None) -> Address | None:
         country=first_text(raw["country"], raw["country_code"]),
         phone=raw["phone"] or None,
     )
-    return None if address == Address() else address
+    return None if address == _NOWHERE else address
 
 
 def _line_item(item: dict[str, Any], currency: str) -> LineItem:

@@ -30,16 +30,19 @@ from service.sources import (
     NULLABLE,
     Currency,
     ExactId,
-    Flat,
     Money,
     Quantity,
     SignedMoney,
     SourceSchema,
     Text,
     join_text,
-    load_payload,
     reject_duplicate_ids,
 )
+from service.sources.flat import Flat, OrderLoader
+
+# What nothing known looks like: such a buyer or address is None instead.
+_NOBODY = Buyer()
+_NOWHERE = Address()
 
 # WooCommerce's order statuses in the canonical vocabulary; any other is open (pending,
 # on-hold, failed, checkout-draft, trash, a plugin's own).
@@ -88,7 +91,23 @@ class WooCommerceRefundSchema(SourceSchema):
     refund = SignedMoney(**NULLABLE)  # the same total, as some versions name it
 
 
-class WooCommerceOrderSchema(SourceSchema):
+class WooCommerceOrderDetailsSchema(SourceSchema):
+    """What the relay reads of a WooCommerce order beyond its line items; all optional."""
+
+    number = Text(**NULLABLE)
+    status = fields.String(**NULLABLE)
+    date_paid_gmt = fields.String(**NULLABLE)  # only whether it is set matters
+    customer_id = ExactId(**NULLABLE)
+    discount_total = Money(**NULLABLE)
+    shipping_total = Money(**NULLABLE)
+    total_tax = Money(**NULLABLE)
+    total = Money(**NULLABLE)
+    refunds = fields.List(Flat(WooCommerceRefundSchema), **NULLABLE)
+    billing = Flat(WooCommerceAddressSchema)
+    shipping = Flat(WooCommerceAddressSchema)
+
+
+class WooCommerceOrderSchema(WooCommerceOrderDetailsSchema):
     """A WooCommerce order, reduced to what the relay reads."""
 
     id = ExactId(required=True)
@@ -101,17 +120,6 @@ class WooCommerceOrderSchema(SourceSchema):
         default_timezone=UTC, allow_none=True, load_default=None
     )
     line_items = fields.List(fields.Nested(WooCommerceLineItemSchema), required=True)
-    number = Text(**NULLABLE)
-    status = fields.String(**NULLABLE)
-    date_paid_gmt = fields.String(**NULLABLE)  # only whether it is set matters
-    customer_id = ExactId(**NULLABLE)
-    discount_total = Money(**NULLABLE)
-    shipping_total = Money(**NULLABLE)
-    total_tax = Money(**NULLABLE)
-    total = Money(**NULLABLE)
-    refunds = fields.List(Flat(WooCommerceRefundSchema), **NULLABLE)
-    billing = Flat(WooCommerceAddressSchema)
-    shipping = Flat(WooCommerceAddressSchema)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _has_a_date(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -129,13 +137,13 @@ class WooCommerceOrderSchema(SourceSchema):
         reject_duplicate_ids(data["line_items"])
 
 
-# Built once: instantiating the schema (and its nested ones) cost more than loading.
-_SCHEMA = WooCommerceOrderSchema()
+# Built once: instantiating the schemas (and their nested ones) cost more than loading.
+_LOADER = OrderLoader(WooCommerceOrderSchema, WooCommerceOrderDetailsSchema)
 
 
 def to_order(payload: object, store: str) -> Order:
     """Load a WooCommerce order body; raise `ValidationError` naming the fields at fault."""
-    data = load_payload(_SCHEMA, payload)
+    data = _LOADER.load(payload)
     currency: str = data["currency"]
     totals = _totals(data, currency)
     status: str | None = data["status"]
@@ -214,7 +222,7 @@ def _buyer(data: Mapping[str, Any]) -> Buyer | None:
         phone=billing.get("phone") or None,
         customer_id=None if customer_id == _GUEST else customer_id,
     )
-    return None if buyer == Buyer() else buyer
+    return None if buyer == _NOBODY else buyer
 
 
 def _address(raw: Mapping[str, Any] | None) -> Address | None:
@@ -233,7 +241,7 @@ def _address(raw: Mapping[str, Any] | None) -> Address | None:
         phone=raw["phone"] or None,
         email=raw["email"] or None,
     )
-    return None if address == Address() else address
+    return None if address == _NOWHERE else address
 
 
 def _line_item(item: dict[str, Any], currency: str) -> LineItem:

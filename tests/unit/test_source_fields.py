@@ -1,4 +1,4 @@
-"""The shared schema pieces of service.sources: Text, SignedMoney and Flat."""
+"""The shared schema pieces of service.sources: Text, SignedMoney and the text helpers."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from marshmallow import ValidationError, fields
 from service.sources import (
     MAX_AMOUNT,
     NULLABLE,
-    Flat,
     SignedMoney,
     SourceSchema,
     Text,
     first_text,
     join_text,
 )
+from service.sources.flat import Flat
 
 
 class PointSchema(SourceSchema):
@@ -63,49 +63,6 @@ def test_signed_money_keeps_moneys_bounds_and_types(value: object) -> None:
         load({"delta": value})
 
     assert list(caught.value.messages["point"]) == ["delta"]
-
-
-def test_flat_loads_absent_and_null_keys_as_none_and_ignores_unknown_ones() -> None:
-    assert load({"label": None, "extra": object()}) == {"label": None, "delta": None, "tags": None}
-
-
-def test_flat_loads_what_a_plain_nested_schema_loads() -> None:
-    point = {"label": 7, "delta": "-1.5", "tags": ["a", "b"]}
-
-    assert load(point) == PointSchema().load(point)
-
-
-def test_flat_reports_every_bad_key_under_its_name() -> None:
-    with pytest.raises(ValidationError) as caught:
-        load({"label": False, "tags": [1]})
-
-    assert caught.value.messages == {
-        "point": {"label": ["Not a valid string."], "tags": {0: ["Not a valid string."]}}
-    }
-
-
-def test_flat_refuses_a_value_that_is_not_an_object_and_takes_null() -> None:
-    with pytest.raises(ValidationError) as caught:
-        load(["label"])
-
-    assert caught.value.messages == {"point": ["Invalid type."]}
-    assert load(None) is None
-    assert HOLDER.load({}) == {"point": None}
-
-
-@pytest.mark.parametrize(
-    "field",
-    [fields.String(required=True), fields.String(), fields.String(allow_none=True, validate=len)],
-    ids=["required", "not-nullable", "validated"],
-)
-def test_flat_refuses_a_schema_whose_fields_it_could_not_load_faithfully(
-    field: fields.Field[Any],
-) -> None:
-    schema = SourceSchema.from_dict({"name": field})
-    holder = SourceSchema.from_dict({"inner": Flat(schema)})()
-
-    with pytest.raises(TypeError, match="optional and nullable"):
-        holder.load({"inner": {"name": "x"}})
 
 
 def test_first_text_skips_empty_and_missing_values() -> None:
