@@ -59,24 +59,6 @@ def shopify_order(
         ]
     if customer is _Default.CUSTOMER:
         customer = _shopify_customer(order_id, email)
-    discounts = sum(
-        (
-            Decimal(a["amount"])
-            for line in line_items
-            for a in line.get("discount_allocations") or ()
-        ),
-        Decimal(0),
-    )
-    gross = sum((Decimal(line["price"]) * line["quantity"] for line in line_items), Decimal(0))
-    subtotal = quantize(gross - discounts, currency)
-    tax = quantize(subtotal * TAX_RATE, currency)
-    shipping = quantize(SHIPPING, currency)
-    total = subtotal + tax + shipping
-    refunded = sum((Decimal(amount) for amount in refunds), Decimal(0))
-
-    def money(amount: Decimal) -> str:
-        return format_amount(amount, currency)
-
     return {
         "id": order_id,
         "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
@@ -94,22 +76,40 @@ def shopify_order(
         "customer": customer,
         "billing_address": _shopify_address("1 Harbour Way", "Suite 4"),
         "shipping_address": _shopify_address("22 Orchard Lane", ""),
-        "subtotal_price": money(subtotal),
-        "current_subtotal_price": money(subtotal),
-        "total_discounts": money(discounts),
-        "current_total_discounts": money(discounts),
-        "total_tax": money(tax),
-        "current_total_tax": money(tax),
-        "total_price": money(total),
-        "current_total_price": money(total - refunded),
-        "total_shipping_price_set": {
-            "shop_money": {"amount": money(shipping), "currency_code": currency},
-            "presentment_money": {"amount": money(shipping), "currency_code": currency},
-        },
-        "shipping_lines": [{"id": order_id * 10, "title": "Standard", "price": money(shipping)}],
+        **_shopify_totals(order_id, line_items, currency, refunds),
         "fulfillments": fulfillments or [],
         "refunds": [_shopify_refund(order_id, n, amount) for n, amount in enumerate(refunds)],
         "line_items": line_items,
+    }
+
+
+def _shopify_totals(
+    order_id: int, line_items: list[dict[str, Any]], currency: str, refunds: Sequence[str]
+) -> dict[str, Any]:
+    """The order's money fields, gross and current, and its shipping line."""
+    allocations = (a for line in line_items for a in line.get("discount_allocations") or ())
+    discounts = sum((Decimal(a["amount"]) for a in allocations), Decimal(0))
+    gross = sum((Decimal(line["price"]) * line["quantity"] for line in line_items), Decimal(0))
+    subtotal = quantize(gross - discounts, currency)
+    tax = quantize(subtotal * TAX_RATE, currency)
+    shipping = format_amount(SHIPPING, currency)
+    total = subtotal + tax + Decimal(shipping)
+    refunded = sum((Decimal(amount) for amount in refunds), Decimal(0))
+    money = {
+        "subtotal_price": subtotal,
+        "total_discounts": discounts,
+        "total_tax": tax,
+        "total_price": total,
+    }
+    return {
+        **{name: format_amount(amount, currency) for name, amount in money.items()},
+        **{f"current_{name}": format_amount(amount, currency) for name, amount in money.items()},
+        "current_total_price": format_amount(total - refunded, currency),
+        "total_shipping_price_set": {
+            "shop_money": {"amount": shipping, "currency_code": currency},
+            "presentment_money": {"amount": shipping, "currency_code": currency},
+        },
+        "shipping_lines": [{"id": order_id * 10, "title": "Standard", "price": shipping}],
     }
 
 
@@ -195,7 +195,29 @@ def woocommerce_order(
 ) -> dict[str, Any]:
     """A WooCommerce order body; `customer_id` 0 is a guest, `refunds` are amounts (the body
     carries them as negative totals, as WooCommerce does)."""
-    line_items: list[dict[str, Any]] = [
+    return {
+        "id": order_id,
+        "number": str(order_id),
+        "status": status,
+        "currency": currency,
+        "date_created_gmt": modified_gmt,
+        "date_modified_gmt": modified_gmt,
+        "date_paid_gmt": modified_gmt if status in _WOO_PAID else None,
+        **_woocommerce_totals(order_id, currency),
+        "customer_id": customer_id,
+        "billing": {**_woocommerce_address(), "email": email, "phone": "+49 30 5550188"},
+        "shipping": {**_woocommerce_address(), "phone": ""},
+        "payment_method": "stripe",
+        "line_items": _woocommerce_lines(order_id),
+        "refunds": [
+            {"id": order_id * 100 + n, "reason": "", "total": f"-{amount}"}
+            for n, amount in enumerate(refunds)
+        ],
+    }
+
+
+def _woocommerce_lines(order_id: int) -> list[dict[str, Any]]:
+    return [
         {
             "id": order_id * 10 + 1,
             "name": "Espresso Cup &ndash; Set of 2",
@@ -215,37 +237,27 @@ def woocommerce_order(
             "price": 21.9,
         },
     ]
-    lines_total = sum((Decimal(line["total"]) for line in line_items), Decimal(0))
-    discount = sum((Decimal(line["subtotal"]) for line in line_items), Decimal(0)) - lines_total
+
+
+def _woocommerce_totals(order_id: int, currency: str) -> dict[str, Any]:
+    """The order's money fields (before refunds, as WooCommerce reports them) and its
+    shipping line."""
+    lines = _woocommerce_lines(order_id)
+    lines_total = sum((Decimal(line["total"]) for line in lines), Decimal(0))
+    discount = sum((Decimal(line["subtotal"]) for line in lines), Decimal(0)) - lines_total
     tax = quantize(lines_total * TAX_RATE, currency)
     shipping = quantize(SHIPPING, currency)
-
-    def money(amount: Decimal) -> str:
-        return format_amount(amount, currency)
-
     return {
-        "id": order_id,
-        "number": str(order_id),
-        "status": status,
-        "currency": currency,
-        "date_created_gmt": modified_gmt,
-        "date_modified_gmt": modified_gmt,
-        "date_paid_gmt": modified_gmt if status in _WOO_PAID else None,
-        "discount_total": money(discount),
-        "shipping_total": money(shipping),
-        "total_tax": money(tax),
-        "total": money(lines_total + tax + shipping),
-        "customer_id": customer_id,
-        "billing": {**_woocommerce_address(), "email": email, "phone": "+49 30 5550188"},
-        "shipping": {**_woocommerce_address(), "phone": ""},
-        "payment_method": "stripe",
-        "line_items": line_items,
+        "discount_total": format_amount(discount, currency),
+        "shipping_total": format_amount(shipping, currency),
+        "total_tax": format_amount(tax, currency),
+        "total": format_amount(lines_total + tax + shipping, currency),
         "shipping_lines": [
-            {"id": order_id * 10, "method_id": "flat_rate", "total": money(shipping)}
-        ],
-        "refunds": [
-            {"id": order_id * 100 + n, "reason": "", "total": f"-{amount}"}
-            for n, amount in enumerate(refunds)
+            {
+                "id": order_id * 10,
+                "method_id": "flat_rate",
+                "total": format_amount(shipping, currency),
+            }
         ],
     }
 
