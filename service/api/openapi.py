@@ -11,7 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from service.api import schemas
-from service.sources import Currency, ExactId, Money
+from service.sources import Currency, ExactId, Money, SignedMoney
 from service.sources.internal import InternalOrderSchema
 from service.sources.shopify import ShopifyOrderSchema
 from service.sources.woocommerce import WooCommerceOrderSchema
@@ -147,8 +147,14 @@ def _paths() -> dict[str, dict[str, Any]]:
 
 
 # What the custom fields accept, as JSON Schema, so generated clients send valid values.
+# The first entry that a field is an instance of wins: SignedMoney before Money.
 FIELD_SCHEMAS: dict[type, dict[str, str]] = {
     ExactId: {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    SignedMoney: {
+        "type": "string",
+        "format": "decimal",
+        "pattern": "^-?[0-9]{1,15}(\\.[0-9]{1,10})?$",
+    },
     Money: {"type": "string", "format": "decimal", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,10})?$"},
     Currency: {"type": "string", "pattern": "^[A-Za-z]{3}$"},
 }

@@ -9,8 +9,13 @@ number exact (fractions as `Decimal`, integers as `int` even above 2**53), and t
 fields below refuse a `float` rather than guess at its digits.
 
 Shared schema pieces: `SourceSchema` (ignores unknown keys, as shops add fields in every
-API version), `ExactId`, `Money`, `Currency`, `Quantity`, `load_payload`,
-`reject_duplicate_ids`.
+API version), `ExactId`, `Money`, `SignedMoney`, `Currency`, `Quantity`, `Text`, `NULLABLE`,
+`load_payload`, `reject_duplicate_ids`; and `first_text`, `join_text` for the values built
+from them. `service.sources.flat` loads the optional fields of shop orders in one pass.
+
+Every field beyond what line items need (names, statuses, totals, buyer, addresses) is
+optional and null-tolerant: a body the relay accepted before these fields existed is
+still accepted, and a shop that leaves one out only leaves that value unknown (None).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -34,6 +39,8 @@ _ID_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_QUANTITY = 2**31 - 1
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
+# The keyword arguments of an optional field: absent or null both load as None.
+NULLABLE: Final[dict[str, Any]] = {"allow_none": True, "load_default": None}
 
 
 def parse_json(body: bytes) -> object:
@@ -80,6 +87,8 @@ class ExactId(fields.Field[str]):
 class Money(fields.Field[Decimal]):
     """A non-negative amount: a decimal string, a JSON integer or a `Decimal` from JSON."""
 
+    signed = False  # SignedMoney takes amounts below zero too, within the same bounds
+
     default_error_messages = {
         "invalid": "Not a valid amount: expected a decimal string or number.",
         "negative": "Must not be negative.",
@@ -93,11 +102,17 @@ class Money(fields.Field[Decimal]):
             amount = parse_decimal(value)
         except (TypeError, ValueError) as exc:
             raise self.make_error("invalid") from exc
-        if amount < 0:
+        if amount < 0 and not self.signed:
             raise self.make_error("negative")
-        if amount >= MAX_AMOUNT:
+        if abs(amount) >= MAX_AMOUNT:
             raise self.make_error("too_large")
         return amount
+
+
+class SignedMoney(Money):
+    """An amount that may be negative, such as a WooCommerce refund's total ("-10.00")."""
+
+    signed = True
 
 
 class Currency(fields.String):
@@ -119,6 +134,32 @@ class Quantity(fields.Integer):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, validate=validate.Range(0, MAX_QUANTITY), **kwargs)
+
+
+class Text(fields.String):
+    """Text such as a postal code or a phone number: a JSON string, or a JSON number kept
+    as the digits that were sent (some shops and plugins send a zip code as 40202)."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
+        # bool is an int subclass and means nothing here; a float has lost digits already.
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def first_text(*values: str | None) -> str | None:
+    """The first value that is a non-empty string, else None (shops send "" for unknown)."""
+    for value in values:
+        if value:
+            return value
+    return None
+
+
+def join_text(separator: str, *values: str | None) -> str | None:
+    """The non-empty values joined by `separator`, or None when there is none."""
+    return separator.join(value for value in values if value) or None
 
 
 def load_payload(schema: Schema, payload: object) -> dict[str, Any]:

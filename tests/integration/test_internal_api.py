@@ -176,6 +176,53 @@ def test_an_invalid_internal_order_is_refused_naming_the_field(
     assert line_item_count(engine) == 0
 
 
+# The optional fields of an internal order, each with a value (unit tests check the values).
+DETAILS: dict[str, Any] = {
+    "name": "SO-1",
+    "created_at": "2026-11-26T08:30:00+01:00",
+    "status": "processed",
+    "payment_status": "paid",
+    "fulfillment_status": "unfulfilled",
+    "totals": {"subtotal": "93.80", "tax": "17.82", "shipping": "4.90", "total": "116.52"},
+    "buyer": {"email": "ada@example.com", "first_name": "Ada", "customer_id": 1815},
+    "billing_address": {"street": "12 St James's Square", "city": "London", "postal_code": "SW1Y"},
+    "shipping_address": None,
+}
+
+
+def test_an_internal_order_with_its_status_totals_buyer_and_addresses_is_stored(
+    client: FlaskClient, engine: Engine
+) -> None:
+    answer = client.post("/v1/orders", json=order(**DETAILS), headers=AUTH)
+    assert answer.status_code == 202
+    assert answer.json == {"status": "accepted", "line_items": 2}
+    assert line_item_count(engine) == 2
+
+
+@pytest.mark.parametrize(
+    ("details", "path"),
+    [
+        ({"status": "paid"}, ["status"]),
+        ({"totals": {"total": "-1.00"}}, ["totals", "total"]),
+        ({"totals": {"grand_total": "1.00"}}, ["totals", "grand_total"]),
+        ({"buyer": {"email": 42}}, ["buyer", "email"]),
+        ({"billing_address": {"zip": "SW1Y"}}, ["billing_address", "zip"]),
+        ({"shipping_address": {"city": "L" * 201}}, ["shipping_address", "city"]),
+    ],
+)
+def test_a_bad_optional_field_is_refused_naming_its_path(
+    client: FlaskClient, engine: Engine, details: dict[str, Any], path: list[str]
+) -> None:
+    answer = client.post("/v1/orders", json=order(**(DETAILS | details)), headers=AUTH)
+    assert answer.status_code == 422
+    errors = answer.json["errors"]
+    for key in path:
+        errors = errors[key]
+    assert isinstance(errors, list)
+    assert errors
+    assert line_item_count(engine) == 0
+
+
 def test_a_bad_line_item_is_named_by_its_index(client: FlaskClient, engine: Engine) -> None:
     body = order()
     body["line_items"][1]["quantity"] = "four"
@@ -327,6 +374,65 @@ def test_the_openapi_document_is_valid_and_covers_every_endpoint(
         if method not in ("HEAD", "OPTIONS") and rule.endpoint != "static"
     }
     assert served == documented
+
+
+def test_the_openapi_document_describes_the_internal_orders_optional_fields(
+    client: FlaskClient,
+) -> None:
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    internal = schemas["InternalOrder"]
+    properties = internal["properties"]
+    optional = set(DETAILS)
+    assert optional <= set(properties)
+    assert not optional & set(internal["required"])
+    assert properties["status"]["enum"] == [
+        "open",
+        "processed",
+        "shipped",
+        "delivered",
+        "cancelled",
+        None,
+    ]
+    for name in optional - {"totals", "buyer", "billing_address", "shipping_address"}:
+        assert properties[name]["nullable"] is True
+        assert properties[name]["description"]
+    for name, component in [
+        ("totals", "InternalTotals"),
+        ("buyer", "InternalBuyer"),
+        ("billing_address", "InternalAddress"),
+        ("shipping_address", "InternalAddress"),
+    ]:
+        assert properties[name]["anyOf"][0] == {"$ref": f"#/components/schemas/{component}"}
+        assert schemas[component]["additionalProperties"] is False
+        assert all(field["description"] for field in schemas[component]["properties"].values())
+    assert set(schemas["InternalTotals"]["properties"]) == {
+        "subtotal",
+        "discounts",
+        "tax",
+        "shipping",
+        "total",
+        "refunded",
+    }
+    assert schemas["InternalTotals"]["properties"]["total"]["format"] == "decimal"
+    assert set(schemas["InternalBuyer"]["properties"]) == {
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "customer_id",
+    }
+    address = schemas["InternalAddress"]["properties"]
+    assert address["street"]["maxLength"] == 500
+    assert address["postal_code"] == {
+        "type": "string",
+        "default": None,
+        "maxLength": 32,
+        "description": "Postal or ZIP code.",
+        "nullable": True,
+    }
+    # A WooCommerce refund's total is negative; the document says so.
+    refund_total = schemas["WooCommerceRefund"]["properties"]["total"]
+    assert refund_total["pattern"].startswith("^-?")
 
 
 def test_two_internal_orders_may_reuse_line_ids_without_touching_each_other(

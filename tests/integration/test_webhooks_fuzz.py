@@ -114,6 +114,39 @@ line_items = st.fixed_dictionaries(
         "discount_allocations": st.lists(st.fixed_dictionaries({"amount": amounts}), max_size=2),
     },
 )
+short_text = st.none() | st.text(max_size=12)
+# An address of either shop (Shopify's and WooCommerce's keys), a customer, refunds of both.
+addresses = st.none() | st.dictionaries(
+    st.sampled_from(["name", "first_name", "address1", "address_1", "zip", "postcode", "phone"]),
+    short_text | st.integers(0, 10**6),
+    max_size=4,
+)
+transactions = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["refund", "sale"]), "status": short_text, "amount": amounts}
+)
+refunds = st.lists(
+    st.fixed_dictionaries({}, optional={"total": amounts.map(lambda a: f"-{a}")})
+    | st.fixed_dictionaries({"transactions": st.lists(transactions, max_size=2)}),
+    max_size=2,
+)
+details = {
+    "financial_status": st.sampled_from(["paid", "refunded", "pending"]) | short_text,
+    "fulfillment_status": st.sampled_from(["fulfilled", "partial"]) | short_text,
+    "status": st.sampled_from(["processing", "completed", "refunded"]) | short_text,
+    "cancelled_at": st.none() | moments.map(datetime.isoformat),
+    "email": short_text,
+    "customer": st.none()
+    | st.fixed_dictionaries({"id": st.integers(0, 2**63), "email": short_text}),
+    "customer_id": st.integers(0, 10**6),
+    "billing_address": addresses,
+    "billing": addresses,
+    "current_total_price": amounts,
+    "total": amounts,
+    "fulfillments": st.lists(
+        st.fixed_dictionaries({"status": short_text, "shipment_status": short_text}), max_size=2
+    ),
+    "refunds": refunds,
+}
 valid_orders = st.fixed_dictionaries(
     {
         "id": st.integers(min_value=0, max_value=2**63) | text_ids,
@@ -121,9 +154,10 @@ valid_orders = st.fixed_dictionaries(
         "updated_at": moments.map(datetime.isoformat),
         "date_modified_gmt": moments.map(lambda m: m.replace(tzinfo=None).isoformat()),
         "line_items": st.lists(line_items, max_size=4, unique_by=lambda line: str(line["id"])),
-    }
+    },
+    optional=details,
 )
-ORDER_KEYS = ("id", "currency", "updated_at", "date_modified_gmt", "line_items")
+ORDER_KEYS = ("id", "currency", "updated_at", "date_modified_gmt", "line_items", *details)
 LINE_KEYS = ("id", "name", "title", "quantity", "current_quantity", "price", "subtotal")
 LINE_KEYS += ("total", "sku", "discount_allocations")
 
