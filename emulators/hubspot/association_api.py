@@ -18,7 +18,9 @@ and the others are written: batch/create answers 207; batch/associate/default, w
 spec declares only 200, answers 200 with `errors` and `numErrors` (its schema has
 them). HubSpot's exact attribution, category and wording for a missing record are
 UNCONFIRMED; so is whether archive of a missing pair is a silent 204 (here it is), and
-whether associate/default answers one result per pair (here) or one per direction.
+whether associate/default answers one result per pair (here) or one per direction, and
+what a read of the associations of a record that does not exist answers (here: 200 with
+no results; batch/read reports such an id as an error, like one without associations).
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ One `ObjectStore` per type (line items, orders, deals, contacts), one code path.
   the whole batch with that 400, trace ids or not. Emails are trimmed and lower-cased
   when stored and matched; whether two inputs differing only by case are "Duplicate IDs"
   is UNCONFIRMED (here they are);
+- a pipeline must be one of the type's pipelines and a stage one of its stages
+  (INVALID_OPTION); a stage sent without a pipeline is checked against the record's
+  pipeline, else the first one (UNCONFIRMED: HubSpot's choice there, and whether it gives
+  a new order a default pipeline and stage, which the emulator does not);
 - an input without `idProperty` updates the record whose HubSpot id is `id`;
 - results come back in an order other than the input's, as HubSpot's do.
 Property values are stored as given ("" clears) except emails and datetimes (see

@@ -5,6 +5,11 @@ An `ObjectType` is data: its default properties (`catalogues`), which of them ar
 read-only, unique, required on create or pipeline fields, what a read returns without
 `properties`, and the scopes its endpoints need (per the OpenAPI files in
 shared/reference/hubspot-openapi). Every type goes through the same store code.
+
+UNCONFIRMED choices: a contact's `email` keys upserts and reads without being listed with
+`hasUniqueValue` (HubSpot special-cases it; what its property definition says is not on
+record); the group names of orders' and line items' properties; which properties a read
+of an order or a line item returns without `properties`.
 """
 
 from __future__ import annotations

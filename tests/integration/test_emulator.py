@@ -646,7 +646,9 @@ def test_scripted_faults_apply_in_order(emulator: Emulator, http: requests.Sessi
     assert statuses == [500, 423, 503, 200]
 
 
-def test_faults_apply_only_to_the_upsert(emulator: Emulator, http: requests.Session) -> None:
+def test_unscripted_faults_pass_reads_by_and_hit_the_upsert(
+    emulator: Emulator, http: requests.Session
+) -> None:
     emulator.script("500")
 
     assert api_get(http, emulator, PROPERTIES).status_code == 200
