@@ -107,15 +107,33 @@ def hubspot_setup() -> None:
 @click.option("--rate-limit", type=int, default=100, show_default=True, help="Requests per 10 s.")
 @click.option("--latency", type=float, default=0.0, help="Seconds added to each API call.")
 @click.option("--id-property", default="external_line_item_id", show_default=True)
+@click.option(
+    "--order-id-property",
+    default="external_order_key",
+    show_default=True,
+    help="The unique property that keys orders and deals.",
+)
 def hubspot_emulator(
-    port: int, host: str, rate_limit: int, latency: float, id_property: str
+    port: int,
+    host: str,
+    rate_limit: int,
+    latency: float,
+    id_property: str,
+    order_id_property: str,
 ) -> None:
     """Run the HubSpot emulator (a real HTTP server) until interrupted."""
     from emulators.hubspot import EmulatorConfig, serve
 
     config = EmulatorConfig(rate_limit=rate_limit, latency=latency)
-    config.unique_properties = {id_property}
-    config.known_properties = config.known_properties | {id_property}
+    config.update(
+        {
+            "unique_properties": {
+                "line_items": [id_property],
+                "orders": [order_id_property],
+                "deals": [order_id_property],
+            }
+        }
+    )
     serve(port, config, host=host)  # prints the address it listens on
 
 

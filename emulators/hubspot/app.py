@@ -1,28 +1,31 @@
 """A HubSpot emulator: a real threaded HTTP server for tests, benchmarks and sandbox mode.
 
-HubSpot endpoints (behaviour per shared/reference/hubspot.md; details in `crm`
-and `validation` for the upsert, `properties` for properties,
-`config` for settings and faults, `state` for auth, limits and the
-log, `replies` for HubSpot's body shapes, `server` for the server):
+HubSpot endpoints (behaviour per shared/reference/hubspot.md and commerce.md), for
+line_items (0-8), orders (0-123), deals (0-3) and contacts (0-1), by name or id, under
+/crm/v3/objects/{type} and /crm/objects/2026-03/{type}:
 
-    POST /crm/v3/objects/line_items/batch/upsert     (also 0-8 and /crm/objects/2026-03/...)
-    GET  /crm/v3/properties/line_items               {"results": [Property, ...]}
-    GET  /crm/v3/properties/line_items/<name>        Property, or 404
-    POST /crm/v3/properties/line_items               201 Property; 409 if it exists
-    POST /oauth/v1/token, /oauth/v3/token            grant_type=refresh_token, form encoded
+    POST .../{type}/batch/upsert              `crm` (validation in `validation`)
+    GET  .../{type}/{id}, GET .../{type}, POST .../{type}/batch/read      `reads`
+    GET|POST /crm/v3/properties/{type}, GET .../{type}/{name}             `properties`
+    GET  /crm/v3/pipelines/{orders|deals}[/{id}[/stages]]                 `pipelines`
+    /crm/v4/associations/{from}/{to}/batch/..., /crm/v4/objects/.../associations/...
+                                              `association_api`, `associations`
+    POST /oauth/v1/token, /oauth/v3/token     grant_type=refresh_token, form encoded
 
-CRM calls need `Authorization: Bearer <token>` (a static token from the config or an
-unexpired OAuth access token), share one rolling rate window and a daily count, carry
+`routes` says which endpoint a request is: its call kind, its scopes, whether it is a
+write call. CRM calls need `Authorization: Bearer <token>` (a static token from the
+config or an unexpired OAuth access token) and one of their scopes (`config.scopes`; else
+403 MISSING_SCOPES), share one rolling rate window and a daily count, carry
 `X-HubSpot-RateLimit-*` headers, and wait `config.latency` before answering. Faults
-(scripted first, else drawn from `config.fault_rates`) apply to the upsert only and write
-nothing. Unknown paths answer 404 without needing auth.
+(scripted first, else drawn from `config.fault_rates` for `config.fault_calls`) apply to
+the calls their pattern covers and write nothing (`faults`).
 
-Control endpoints, for tests in other processes (no auth, no rate limit, no latency):
+An unknown path answers 404 without needing auth, with HubSpot's JSON error shape and
+the `X-HubSpot-NotFound: true` header HubSpot was seen sending for a URI it does not
+serve (HGData/mk-node-hubspot #150). UNCONFIRMED: that body's wording is not on record,
+and HubSpot has also answered some 404s with a text/html page (hubspot-api-nodejs #240).
 
-    GET  /_emulator/records | stats | requests | timeline | config
-    POST /_emulator/config {field: value}   POST /_emulator/script {"faults": [...]}
-    POST /_emulator/reset                   POST /_emulator/expire-tokens
-
+Control endpoints, for tests in other processes: see `control`.
 Each connection gets a thread, so a stalled or slow request never blocks the others.
 """
 
@@ -33,15 +36,17 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from emulators.hubspot.config import EmulatorConfig, fault_reply
-from emulators.hubspot.crm import LineItemStore
-from emulators.hubspot.properties import PropertyRegistry
-from emulators.hubspot.replies import Reply, error_reply
+from emulators.hubspot.config import EmulatorConfig
+from emulators.hubspot.control import control
+from emulators.hubspot.faults import fault_reply
+from emulators.hubspot.objects import object_type
+from emulators.hubspot.portal import Portal
+from emulators.hubspot.replies import Reply, error_reply, missing_scopes_reply
+from emulators.hubspot.routes import Call, Router
 from emulators.hubspot.server import EmulatorServer
 from emulators.hubspot.state import EmulatorState
 
@@ -49,13 +54,7 @@ __all__ = ["Emulator", "EmulatorConfig", "serve"]
 
 log = logging.getLogger(__name__)
 
-_LINE_ITEMS = r"(?:line_items|0-8)"
-_UPSERT = re.compile(rf"/crm/(?:v3/objects|objects/2026-03)/{_LINE_ITEMS}/batch/upsert")
-_PROPERTIES = re.compile(rf"/crm/v3/properties/{_LINE_ITEMS}")
-_PROPERTY = re.compile(rf"/crm/v3/properties/{_LINE_ITEMS}/([^/]+)")
 _TOKEN = re.compile(r"/oauth/(?:v1|v3|2026-03)/token")
-
-Route = Callable[[bytes], Reply]
 
 
 class Emulator:
@@ -65,13 +64,13 @@ class Emulator:
         self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self._state = EmulatorState(config or EmulatorConfig())
-        self._properties = PropertyRegistry()
-        self._store = LineItemStore(self._properties, self._state.config.seed)
+        self._portal = Portal(self._state.config.seed)
+        self._router = Router(self._portal, lambda: self._state.config)
         self._address = (host, port)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()  # ends latency waits and stalls at stop()
-        self._current = threading.local()  # the upsert a handler thread is answering
+        self._current = threading.local()  # the write call a handler thread is answering
 
     @property
     def config(self) -> EmulatorConfig:
@@ -127,43 +126,62 @@ class Emulator:
 
     # --- inspection and control (also over /_emulator/*) --------------------------------
 
-    def script(self, *faults: str) -> None:
-        """Make the next upsert calls answer these faults, in order."""
-        self._state.script(faults)
+    def script(self, *faults: str, calls: str | None = None) -> None:
+        """Make the next calls `calls` covers (a kind or prefix, see `faults`; None: any
+        write call) answer these faults, in order."""
+        self._state.script(faults, calls)
 
     def configure(self, **changes: Any) -> None:
         """Change config fields at run time (validated, all or nothing)."""
         self._state.configure(changes)
 
-    def records(self) -> dict[str, dict[str, Any]]:
-        return self._store.records()
+    def records(self, object_type: str = "line_items") -> dict[str, dict[str, Any]]:
+        """A type's records keyed by the idProperty value they were created by (contacts:
+        by email; else the HubSpot id)."""
+        return self._portal.records(object_type)
+
+    def associations(self) -> list[dict[str, Any]]:
+        """Every associated pair: {fromType, fromId, toType, toId, typeIds}."""
+        return self._portal.links.listing()
+
+    def pipelines(self, object_type: str) -> list[dict[str, Any]]:
+        return self._portal.pipelines.pipelines(_type_name(object_type))
+
+    def set_pipelines(self, object_type: str, pipelines: Any) -> list[dict[str, Any]]:
+        """Replace a type's pipelines (see `pipelines.PipelineBook.replace`)."""
+        return self._portal.pipelines.replace(_type_name(object_type), pipelines)
 
     def stats(self) -> dict[str, Any]:
         return self._state.stats()
 
     def requests_log(self) -> list[dict[str, Any]]:
+        """Every write call's body as received, with its `kind` and `path`."""
         return self._state.requests_log()
 
     def timeline(self) -> list[dict[str, Any]]:
-        """When each upsert arrived and was answered, with its input ids."""
+        """When each write call arrived and was answered, with its kind, path and ids."""
         return self._state.timeline()
 
     def expire_tokens(self) -> None:
         self._state.expire_tokens()
 
     def reset(self) -> None:
-        """Forget records, created properties, counters, scripts, windows and OAuth tokens."""
+        """Forget records, associations, created properties, counters, scripts, windows
+        and OAuth tokens; pipelines go back to those of the start."""
         self._state.reset()
-        self._properties.reset()
-        self._store.reset(self.config.seed)
+        self._portal.reset(self.config.seed)
 
     # --- request handling ---------------------------------------------------------------
 
     def handle(self, method: str, target: str, authorization: str | None, body: bytes) -> Reply:
-        path = urlsplit(target).path
-        if path.startswith("/_emulator/"):
-            return self._control(method, path.removeprefix("/_emulator/"), body)
-        reply = self._api(method, path, authorization, body)
+        parts = urlsplit(target)
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            query[name] = f"{query[name]},{value}" if name in query else value
+        call = Call(method, parts.path, query, body)
+        if call.path.startswith("/_emulator/"):
+            return control(self, method, call.path.removeprefix("/_emulator/"), query, body)
+        reply = self._api(call, authorization)
         self._state.note_reply(reply)
         return reply
 
@@ -179,81 +197,35 @@ class Emulator:
         if seconds > 0:
             self._stopping.wait(seconds)
 
-    def _api(self, method: str, path: str, authorization: str | None, body: bytes) -> Reply:
-        upsert = method == "POST" and _UPSERT.fullmatch(path) is not None
-        self._current.timing = self._state.note_request(_as_logged(body) if upsert else None)
+    def _api(self, call: Call, authorization: str | None) -> Reply:
+        token = call.method == "POST" and _TOKEN.fullmatch(call.path) is not None
+        route = None if token else self._router.find(call)
+        kind = "oauth" if token else route.kind if route else "unknown"
+        logged = _as_logged(call.body) if route and route.write else None
+        ids = route.ids(logged) if route and logged is not None else []
+        self._current.timing = self._state.note_request(kind, call.path, logged, ids)
         self.pause(self.config.latency)
-        if method == "POST" and _TOKEN.fullmatch(path):
-            return self._state.refresh(dict(parse_qsl(body.decode("utf-8", "replace"))))
-        handler = self._route(method, path)
-        if handler is None:
-            return error_reply(404, f"No route for {method} {path}", "OBJECT_NOT_FOUND")
-        kind = self._state.authenticate(authorization)
-        if isinstance(kind, Reply):
-            return kind
-        admission = self._state.admit(upsert)
+        if token:
+            return self._state.refresh(dict(parse_qsl(call.body.decode("utf-8", "replace"))))
+        if route is None:
+            message = f"No route for {call.method} {call.path}"
+            reply = error_reply(404, message, "OBJECT_NOT_FOUND")
+            return reply.with_headers({"X-HubSpot-NotFound": "true"})
+        auth = self._state.authenticate(authorization)
+        if isinstance(auth, Reply):
+            return auth
+        granted = bool(route.scopes & self.config.granted_scopes())
+        admission = self._state.admit(route.kind, may_fault=granted)
         if admission.reply is not None:
             reply = admission.reply
+        elif not granted:
+            reply = missing_scopes_reply()
         elif admission.fault is not None:
-            reply = fault_reply(admission.fault, self.config)
+            cfg = self.config
+            reply = fault_reply(admission.fault, cfg.timeout_seconds, cfg.migration_retry_after)
         else:
-            reply = handler(body)
-        return reply.with_headers(self._state.rate_headers(kind))
-
-    def _route(self, method: str, path: str) -> Route | None:
-        if method == "POST" and _UPSERT.fullmatch(path):
-            return lambda body: self._store.upsert(body, self.config)
-        if method == "GET" and _PROPERTIES.fullmatch(path):
-            return lambda _: Reply(
-                200, {"results": list(self._properties.catalogue(self.config).values())}
-            )
-        if method == "POST" and _PROPERTIES.fullmatch(path):
-            return lambda body: self._properties.create(body, self.config)
-        match = _PROPERTY.fullmatch(path)
-        if method == "GET" and match:
-            return lambda _: self._property(match.group(1))
-        return None
-
-    def _property(self, name: str) -> Reply:
-        definition = self._properties.catalogue(self.config).get(name)
-        if definition is None:
-            message = f"Unable to find property named '{name}' for object type 0-8"
-            return error_reply(404, message, "OBJECT_NOT_FOUND")
-        return Reply(200, definition)
-
-    def _control(self, method: str, name: str, body: bytes) -> Reply:
-        getters: dict[str, Callable[[], Any]] = {
-            "records": self.records,
-            "stats": self.stats,
-            "requests": self.requests_log,
-            "timeline": self.timeline,
-            "config": self.config.to_json,
-        }
-        if method == "GET" and name in getters:
-            return Reply(200, getters[name]())
-        if method != "POST" or name not in {"config", "script", "reset", "expire-tokens"}:
-            return error_reply(404, f"No emulator control {method} /_emulator/{name}", "NOT_FOUND")
-        try:
-            return self._command(name, json.loads(body or b"{}"))
-        except (ValueError, TypeError) as exc:  # bad JSON or a bad config/fault value
-            return error_reply(400, str(exc), "VALIDATION_ERROR")
-
-    def _command(self, name: str, payload: Any) -> Reply:
-        if not isinstance(payload, dict):
-            raise ValueError("expected a JSON object")
-        if name == "config":
-            self.configure(**payload)
-            return Reply(200, self.config.to_json())
-        if name == "script":
-            faults = payload.get("faults")
-            if not isinstance(faults, list) or not all(isinstance(f, str) for f in faults):
-                raise ValueError('expected {"faults": ["429", ...]}')
-            self.script(*faults)
-        elif name == "reset":
-            self.reset()
-        else:
-            self.expire_tokens()
-        return Reply(200, {"ok": True})
+            reply = route.answer()
+        return reply.with_headers(self._state.rate_headers(auth, reply))
 
     def _close(self) -> None:
         if self._server is not None:
@@ -269,8 +241,15 @@ def serve(port: int, config: EmulatorConfig, host: str = "127.0.0.1") -> None:
         Emulator(config, host, port).serve_forever()
 
 
+def _type_name(name_or_id: str) -> str:
+    kind = object_type(name_or_id)
+    if kind is None:
+        raise ValueError(f"unknown object type {name_or_id!r}")
+    return kind.name
+
+
 def _as_logged(body: bytes) -> dict[str, Any]:
-    """The upsert body as received: parsed JSON, or the raw text when it is not an object."""
+    """A write call's body as received: parsed JSON, or the raw text when it is not an object."""
     try:
         parsed = json.loads(body)
     except ValueError:

@@ -1,5 +1,12 @@
-"""The HubSpot emulator's settings (`EmulatorConfig`, changeable at run time through
-`/_emulator/config`) and its fault vocabulary: what each scripted fault answers."""
+"""The HubSpot emulator's settings (`EmulatorConfig`), changeable at run time through
+`/_emulator/config` with JSON values.
+
+Property settings are per object type: `{"orders": ["external_order_key"], ...}`. A type
+left out of a change keeps its value; a plain list (the shape before object types) sets
+line items only. `hs_external_order_id` is a plain string by default; add it to
+`unique_properties["orders"]` to make it unique (whether HubSpot holds it unique is
+UNCONFIRMED, shared/reference/commerce.md §1).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from emulators.hubspot.replies import (
-    Reply,
-    error_reply,
-    hubspot_error,
-    missing_scopes_reply,
-    rate_limit_reply,
-    unauthenticated_reply,
-)
+from emulators.hubspot.faults import WRITE_CALLS, check_fault_names
+from emulators.hubspot.objects import TYPES, all_scopes, object_type
 
-DEFAULT_KNOWN_PROPERTIES = frozenset(
-    {
-        "name",
-        "description",
-        "price",
-        "quantity",
-        "discount",
-        "hs_discount_percentage",
-        "tax",
-        "hs_sku",
-        "hs_product_id",
-        "hs_line_item_currency_code",
-        "recurringbillingfrequency",
-        "hs_recurring_billing_period",
-        "hs_recurring_billing_start_date",
-        "hs_cost_of_goods_sold",
-        "hs_position_on_quote",
-        "hs_tax_rate_group_id",
-    }
-)
-DEFAULT_READ_ONLY_PROPERTIES = frozenset(
-    {"amount", "hs_object_id", "createdate", "hs_lastmodifieddate"}
-)
+PerType = dict[str, set[str]]
 
-# "daily" is the DAILY 429; "400-unattributed" a whole-batch 400 naming no input.
-FAULTS = frozenset(
-    {"500", "502", "503", "504", "423", "429", "daily", "477", "timeout", "drop", "401", "403"}
-    | {"400-unattributed"}
-)
-RATE_FAULTS = frozenset({"429", "daily"})
+
+def _per_type(attribute: str) -> Callable[[], PerType]:
+    return lambda: {t.name: set(getattr(t, attribute)) for t in TYPES}
 
 
 @dataclass
@@ -58,36 +34,46 @@ class EmulatorConfig:
     oauth_refresh_token: str | None = None
     oauth_expires_in: int = 1800
     refresh_token_reuse: int = 1  # extra refreshes a used refresh token still allows
-    unique_properties: set[str] = field(default_factory=lambda: {"external_line_item_id"})
-    known_properties: set[str] = field(default_factory=lambda: set(DEFAULT_KNOWN_PROPERTIES))
-    read_only_properties: set[str] = field(
-        default_factory=lambda: set(DEFAULT_READ_ONLY_PROPERTIES)
-    )
+    unique_properties: PerType = field(default_factory=_per_type("unique"))
+    known_properties: PerType = field(default_factory=_per_type("known"))
+    read_only_properties: PerType = field(default_factory=_per_type("read_only"))
+    scopes: set[str] = field(default_factory=all_scopes)  # granted to every token
     rate_limit: int = 100
     rate_window: float = 10.0
     daily_limit: int = 250_000
     latency: float = 0.0
     fault_rates: dict[str, float] = field(default_factory=dict)
+    fault_calls: set[str] = field(default_factory=lambda: set(WRITE_CALLS))  # kinds, prefixes
     seed: int | None = None
     timeout_seconds: float = 35.0
-    missing_scopes: bool = False
+    missing_scopes: bool = False  # True: no scope at all is granted
     multi_status: bool = True  # False: per-input problems always 400 the batch (no 207)
     migration_retry_after: int = 1  # Retry-After of a 477; HubSpot's can be hours
+    association_create_status: int = 201  # 200: as HubSpot has answered (hubspot-api-php #506)
 
     def __post_init__(self) -> None:
         check_fault_names(self.fault_rates)
+        for name in _PER_TYPE_FIELDS:  # a plain set from older callers means line items
+            setattr(self, name, _merge_types(_default_of(name), getattr(self, name)))
 
     def update(self, changes: Mapping[str, Any]) -> None:
         """Apply JSON-shaped changes all or nothing; ValueError names the bad field."""
-        converted = {name: _coerce(name, value) for name, value in changes.items()}
+        converted = {name: _coerce(self, name, value) for name, value in changes.items()}
         for name, value in converted.items():
             setattr(self, name, value)
+
+    def granted_scopes(self) -> set[str]:
+        return set() if self.missing_scopes else set(self.scopes)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = sorted(value) if isinstance(value, set) else value
+            if isinstance(value, set):
+                value = sorted(value)
+            elif f.name in _PER_TYPE_FIELDS:
+                value = {kind: sorted(names) for kind, names in value.items()}
+            out[f.name] = value
         return out
 
 
@@ -100,13 +86,42 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_names(value: Any) -> bool:
-    return isinstance(value, list | set) and all(isinstance(v, str) for v in value)
+    return isinstance(value, list | set | frozenset) and all(isinstance(v, str) for v in value)
 
 
-_SET_FIELDS = {"access_tokens", "unique_properties", "known_properties", "read_only_properties"}
+def _is_per_type(value: Any) -> bool:
+    if _is_names(value):
+        return True
+    return isinstance(value, dict) and all(
+        object_type(k) is not None and _is_names(v) for k, v in value.items()
+    )
+
+
+def _default_of(name: str) -> PerType:
+    return _per_type(
+        {"unique_properties": "unique", "known_properties": "known"}.get(name, "read_only")
+    )()
+
+
+def _merge_types(current: PerType, value: Any) -> PerType:
+    """A per-type change over the current value; a plain list sets line items."""
+    merged = {kind: set(names) for kind, names in current.items()}
+    if not isinstance(value, dict):
+        merged["line_items"] = set(value)
+        return merged
+    for kind, names in value.items():
+        resolved = object_type(kind)
+        assert resolved is not None  # checked by _is_per_type
+        merged[resolved.name] = set(names)
+    return merged
+
+
+_PER_TYPE_FIELDS = {"unique_properties", "known_properties", "read_only_properties"}
+_SET_FIELDS = {"access_tokens", "scopes", "fault_calls"}
 _FLOAT_FIELDS = {"rate_window", "latency", "timeout_seconds"}
 _INT_FIELDS = ("oauth_expires_in", "refresh_token_reuse", "rate_limit", "daily_limit")
 _ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    **dict.fromkeys(_PER_TYPE_FIELDS, _is_per_type),
     **dict.fromkeys(_SET_FIELDS, _is_names),
     **dict.fromkeys(_FLOAT_FIELDS, _is_number),
     **dict.fromkeys((*_INT_FIELDS, "migration_retry_after"), _is_int),
@@ -117,14 +132,17 @@ _ACCEPTS: dict[str, Callable[[Any], bool]] = {
     **dict.fromkeys(("missing_scopes", "multi_status"), lambda v: isinstance(v, bool)),
     "seed": lambda v: v is None or _is_int(v),
     "fault_rates": lambda v: isinstance(v, dict) and all(map(_is_number, v.values())),
+    "association_create_status": lambda v: v in (200, 201) and _is_int(v),
 }
 
 
-def _coerce(name: str, value: Any) -> Any:
+def _coerce(config: EmulatorConfig, name: str, value: Any) -> Any:
     """Convert one JSON value to the type of the config field `name`."""
     accepts = _ACCEPTS.get(name)
     if accepts is None or not accepts(value):
         raise ValueError(f"bad value for config field {name!r}: {value!r}")
+    if name in _PER_TYPE_FIELDS:
+        return _merge_types(getattr(config, name), value)
     if name in _SET_FIELDS:
         return set(value)
     if name in _FLOAT_FIELDS:
@@ -133,34 +151,3 @@ def _coerce(name: str, value: Any) -> Any:
         check_fault_names(value)
         return {k: float(v) for k, v in value.items()}
     return value
-
-
-def check_fault_names(names: Mapping[str, Any] | tuple[str, ...]) -> None:
-    unknown = sorted(set(names) - FAULTS)
-    if unknown:
-        raise ValueError(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
-
-
-def fault_reply(fault: str, config: EmulatorConfig) -> Reply:
-    """The answer a fault stands for; faults never touch records."""
-    if fault in RATE_FAULTS:
-        return rate_limit_reply("DAILY" if fault == "daily" else "TEN_SECONDLY_ROLLING")
-    if fault == "drop":
-        return Reply(0, drop=True)
-    if fault == "timeout":
-        reply = error_reply(504, "The request timed out at the gateway.", "GATEWAY_TIMEOUT")
-        return Reply(504, reply.body, stall=config.timeout_seconds)
-    if fault == "401":
-        return unauthenticated_reply()
-    if fault == "403":
-        return missing_scopes_reply()
-    if fault == "423":
-        message = "Lock could not be acquired for this record. Retry after at least 2 seconds."
-        return error_reply(423, message, "LOCKED")
-    if fault == "477":
-        body = hubspot_error("Migration in progress, retry later.", "MIGRATION_IN_PROGRESS")
-        return Reply(477, body, {"Retry-After": str(config.migration_retry_after)})
-    if fault == "400-unattributed":
-        message = 'Property values were not valid: [{"isValid":false,"message":"invalid value"}]'
-        return error_reply(400, message, "VALIDATION_ERROR")
-    return error_reply(int(fault), f"HubSpot answered {fault} (emulated fault).", "INTERNAL_ERROR")

@@ -138,3 +138,19 @@ def test_send_sample_signs_and_posts_an_order_that_is_stored(
         stored = conn.execute(records.select()).all()
     assert [row.kind for row in stored].count("line_item") == 3
     assert [row.kind for row in stored].count("order") == 1
+
+
+def test_hubspot_emulator_keys_orders_and_deals_by_the_order_id_property(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[EmulatorConfig] = []
+    monkeypatch.setattr("emulators.hubspot.serve", lambda port, config, host: served.append(config))
+    args = ["hubspot", "emulator", "--id-property", "line_key", "--order-id-property", "order_key"]
+
+    result = relay(args, {})
+
+    assert result.exit_code == 0, result.output
+    [config] = served
+    assert config.unique_properties["line_items"] == {"line_key"}
+    assert config.unique_properties["orders"] == config.unique_properties["deals"] == {"order_key"}
+    assert config.unique_properties["contacts"] == set()

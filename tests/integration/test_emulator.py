@@ -497,10 +497,11 @@ def test_requests_log_keeps_every_upsert_body_in_arrival_order(
 
     log = emulator.requests_log()
 
-    assert log == bodies
+    expected = [{**body, "kind": "upsert:line_items", "path": UPSERT} for body in bodies]
+    assert log == expected  # the properties read is not a write call: not logged
     for body in log:
         conforms(body, LINE_ITEMS_SPEC, "BatchInputSimplePublicObjectBatchInputUpsert")
-    assert http.get(emulator.url + "/_emulator/requests", timeout=5).json() == bodies
+    assert http.get(emulator.url + "/_emulator/requests", timeout=5).json() == expected
     assert emulator.stats()["inputs"] == 4
 
 
@@ -645,7 +646,9 @@ def test_scripted_faults_apply_in_order(emulator: Emulator, http: requests.Sessi
     assert statuses == [500, 423, 503, 200]
 
 
-def test_faults_apply_only_to_the_upsert(emulator: Emulator, http: requests.Session) -> None:
+def test_unscripted_faults_pass_reads_by_and_hit_the_upsert(
+    emulator: Emulator, http: requests.Session
+) -> None:
     emulator.script("500")
 
     assert api_get(http, emulator, PROPERTIES).status_code == 200
@@ -817,7 +820,7 @@ def test_creating_a_property_without_scopes_answers_403(
 
 
 @pytest.mark.parametrize(
-    "method, path", [("GET", "/crm/v3/objects/deals"), ("POST", "/nowhere"), ("GET", UPSERT)]
+    "method, path", [("GET", "/crm/v3/objects/tickets"), ("POST", "/nowhere"), ("GET", UPSERT)]
 )
 def test_unknown_routes_answer_a_hubspot_style_404(
     emulator: Emulator, http: requests.Session, method: str, path: str
@@ -825,6 +828,7 @@ def test_unknown_routes_answer_a_hubspot_style_404(
     response = http.request(method, emulator.url + path, timeout=5)
 
     assert response.status_code == 404
+    assert response.headers["X-HubSpot-NotFound"] == "true"
     conforms_error(response)
 
 
