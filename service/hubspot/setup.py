@@ -29,6 +29,7 @@ SCOPES = {
     "contacts": "crm.objects.contacts.write",
     "pipelines": "crm.pipelines.orders.read",
 }
+NOUNS = {"line_items": "line item", "orders": "order", "deals": "deal"}
 # The property group a created property joins when the portal lists none (UNCONFIRMED
 # for orders: `GET /crm/v3/properties/{type}/groups` is asked first).
 DEFAULT_GROUPS = {
@@ -66,20 +67,20 @@ def ensure_id_property(client: HubSpotClient, name: str, object_type: str = "lin
     answer = client.get_property(name, object_type)
     if answer.status == 200 and isinstance(answer.body, dict):
         if answer.body.get("hasUniqueValue"):
-            return f"{object_type} property {name!r} exists with unique values"
+            return f"{NOUNS[object_type]} property {name!r} exists with unique values"
         variable = (
             "HUBSPOT_ID_PROPERTY" if object_type == "line_items" else "HUBSPOT_ORDER_ID_PROPERTY"
         )
         raise SetupError(
-            f"{object_type} property {name!r} exists but is not unique, and HubSpot cannot make "
-            f"an existing property unique: set {variable} to a new name and run setup again"
+            f"{NOUNS[object_type]} property {name!r} exists but is not unique, and HubSpot cannot "
+            f"make an existing property unique: set {variable} to a new name and run setup again"
         )
     if answer.status == 404:
         definition = id_property_definition(name, object_type)
         definition["groupName"] = _group(client, object_type)
         created = client.create_property(definition, object_type)
         if created.status in (200, 201):
-            return f"created unique {object_type} property {name!r}"
+            return f"created unique {NOUNS[object_type]} property {name!r}"
         answer = created
     raise SetupError(_refusal(answer, object_type))
 
@@ -142,16 +143,17 @@ def _check_stages(client: HubSpotClient, config: Config) -> str:
     if isinstance(stages, portal.Unresolved):
         raise SetupError(stages.describe())
     mapped = ", ".join(f"{status.value}={stage}" for status, stage in stages.stage_ids.items())
-    return f"{object_type} pipeline {stages.pipeline_id} has every stage ({mapped})"
+    noun = NOUNS[object_type]
+    return f"{noun} pipeline {stages.pipeline_id} has a stage for every status ({mapped})"
 
 
 def _external_id(client: HubSpotClient) -> str:
     answer = client.get_property(portal.EXTERNAL_ORDER_ID, "orders")
     if answer.status != 200:
-        return f"orders property {portal.EXTERNAL_ORDER_ID!r} not readable ({answer.describe()})"
+        return f"order property {portal.EXTERNAL_ORDER_ID!r} not readable ({answer.describe()})"
     if portal.external_id_is_unique(answer):
         return (
-            f"orders property {portal.EXTERNAL_ORDER_ID!r} is unique in this portal: the "
+            f"order property {portal.EXTERNAL_ORDER_ID!r} is unique in this portal: the "
             "relay sends it as source:store:order id, so two stores never collide"
         )
-    return f"orders property {portal.EXTERNAL_ORDER_ID!r} is not unique: the shop's own id is sent"
+    return f"order property {portal.EXTERNAL_ORDER_ID!r} is not unique: the shop's own id is sent"

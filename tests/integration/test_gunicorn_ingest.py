@@ -89,7 +89,7 @@ def stored(engine: sa.Engine, store: str) -> dict[str, tuple[str, int]]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(records.c.key, records.c.state, records.c.version).where(
-                records.c.store == store
+                records.c.store == store, records.c.kind == "line_item"
             )
         )
         return {row.key: (row.state, row.version) for row in rows}
