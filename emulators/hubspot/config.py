@@ -44,6 +44,8 @@ class EmulatorConfig:
     latency: float = 0.0
     fault_rates: dict[str, float] = field(default_factory=dict)
     fault_calls: set[str] = field(default_factory=lambda: set(WRITE_CALLS))  # kinds, prefixes
+    # Contact emails this portal refuses as INVALID_EMAIL although well formed (lower case).
+    refused_emails: set[str] = field(default_factory=set)
     seed: int | None = None
     timeout_seconds: float = 35.0
     missing_scopes: bool = False  # True: no scope at all is granted
@@ -117,7 +119,7 @@ def _merge_types(current: PerType, value: Any) -> PerType:
 
 
 _PER_TYPE_FIELDS = {"unique_properties", "known_properties", "read_only_properties"}
-_SET_FIELDS = {"access_tokens", "scopes", "fault_calls"}
+_SET_FIELDS = {"access_tokens", "scopes", "fault_calls", "refused_emails"}
 _FLOAT_FIELDS = {"rate_window", "latency", "timeout_seconds"}
 _INT_FIELDS = ("oauth_expires_in", "refresh_token_reuse", "rate_limit", "daily_limit")
 _ACCEPTS: dict[str, Callable[[Any], bool]] = {

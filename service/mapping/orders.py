@@ -15,6 +15,7 @@ never sent blank.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -65,7 +66,11 @@ def order_properties(order: Order) -> dict[str, str]:
         properties["hs_payment_status"] = order.payment_status
     if order.fulfillment_status:
         properties["hs_fulfillment_status"] = order.fulfillment_status
-    properties.update(_address("hs_billing_address", order.billing, _BILLING))
+    billing = order.billing
+    if billing is not None and not billing.email and order.buyer and order.buyer.email:
+        # Shopify's addresses carry no email: the billing contact is the buyer.
+        billing = replace(billing, email=order.buyer.email)
+    properties.update(_address("hs_billing_address", billing, _BILLING))
     properties.update(_address("hs_shipping_address", order.shipping, _SHIPPING))
     return properties
 

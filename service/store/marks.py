@@ -7,9 +7,9 @@ deadlock.
 
 When an object gets its first HubSpot id, or a different one (the record was deleted in
 HubSpot and the upsert made a new one), the associations it is an end of are touched in
-the same transaction: a delivered or dead one is sent again, a waiting one becomes due
-from now (so a partial batch of associations lingers from the moment it could be sent).
-When an object becomes a dead letter, the associations waiting for it become dead
+the same transaction: where the id replaced another, a delivered or dead one is sent
+again; a waiting one becomes due from now (so a partial batch of associations lingers
+from the moment it could be sent). When an object becomes a dead letter, the associations waiting for it become dead
 letters too, naming it: they could never be sent, and an operator sees why on the order
 (replaying the object replays them, `reads.replay`).
 """
@@ -34,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.domain import RecordKind, RecordState
 from service.store.tables import records
@@ -151,7 +152,7 @@ def mark_delivered(
         }
         for item in items
     ]
-    moved = [item.key for item in items if item.hubspot_id != item.previous_id]
+    moved = [item for item in items if item.hubspot_id != item.previous_id]
     with engine.begin() as conn:
         # Statements in kind order, as ingest writes rows: associations named before the
         # kind, the kind itself, associations named after it.
@@ -172,31 +173,43 @@ def _associations_of(kind: RecordKind, *, before: bool) -> list[RecordKind]:
 
 
 def _touch(
-    conn: Connection, association: RecordKind, end: RecordKind, keys: list[str], now: float
+    conn: Connection,
+    association: RecordKind,
+    end: RecordKind,
+    moved: list[DeliveredItem],
+    now: float,
 ) -> None:
-    """Associations of `association` kind with an end among `keys` (of kind `end`)."""
-    if not keys:
+    """Associations of `association` kind whose `end` just got a HubSpot id: waiting ones
+    become due now; where the id replaced another, sent and dead ones go again too (a
+    first id does not revive an association buried for its other end)."""
+    if not moved:
         return
     from_kind, to_kind = association.ends
-    column = _c.from_key if end is from_kind else _c.to_key
     assert end in (from_kind, to_kind)
-    mine = and_(_c.kind == association.value, column.in_(sorted(keys)))
-    conn.execute(
-        update(records)
-        .where(mine, _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value]))
-        .values(
-            state=PENDING,
-            version=_c.version + 1,
-            attempts=0,
-            next_attempt_at=now,
-            pending_since=now,
-            dead_at=None,
-            last_error=None,
-            updated_at=now,
+    column = _c.from_key if end is from_kind else _c.to_key
+
+    def of(items: list[DeliveredItem]) -> ColumnElement[bool]:
+        return and_(_c.kind == association.value, column.in_(sorted(i.key for i in items)))
+
+    replaced = [item for item in moved if item.previous_id is not None]
+    if replaced:
+        settled = _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value])
+        conn.execute(
+            update(records)
+            .where(of(replaced), settled)
+            .values(
+                state=PENDING,
+                version=_c.version + 1,
+                attempts=0,
+                next_attempt_at=now,
+                pending_since=now,
+                dead_at=None,
+                last_error=None,
+                updated_at=now,
+            )
         )
-    )
     untried = and_(_c.state == PENDING, _c.attempts == 0, _c.next_attempt_at < now)
-    conn.execute(update(records).where(mine, untried).values(next_attempt_at=now))
+    conn.execute(update(records).where(of(moved), untried).values(next_attempt_at=now))
 
 
 def mark_retry(

@@ -87,7 +87,12 @@ def order_view(conn: Connection, source: str, store: str, order_id: str) -> dict
         return None
     rows = conn.execute(
         select(records)
-        .where(c.source == source, c.store == store, c.order_id == order_id)
+        .where(
+            c.source == source,
+            c.store == store,
+            c.order_id == order_id,
+            c.kind != RecordKind.CONTACT.value,
+        )
         .order_by(c.kind, c.position, c.key)
     ).all()
     # A contact row belongs to whichever order wrote it first: find this order's by its

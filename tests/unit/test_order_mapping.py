@@ -260,3 +260,8 @@ def test_datetimes_are_sent_in_utc_with_milliseconds() -> None:
     assert order_properties(make_order(created_at=moment))["hs_external_created_date"] == (
         "2026-01-02T03:04:05.678Z"
     )
+
+
+def test_the_billing_email_is_the_buyers_when_the_address_has_none() -> None:
+    order = make_order(billing=Address(name="Bob Norman"), buyer=Buyer("bob@example.com"))
+    assert order_properties(order)["hs_billing_address_email"] == "bob@example.com"
