@@ -9,9 +9,10 @@ When an object gets its first HubSpot id, or a different one (the record was del
 HubSpot and the upsert made a new one), the associations it is an end of are touched in
 the same transaction: where the id replaced another, a delivered or dead one is sent
 again; a waiting one becomes due from now (so a partial batch of associations lingers
-from the moment it could be sent). When an object becomes a dead letter, the associations waiting for it become dead
-letters too, naming it: they could never be sent, and an operator sees why on the order
-(replaying the object replays them, `reads.replay`).
+from the moment it could be sent). When an object becomes a dead letter, the
+associations waiting for it become dead letters too, naming it: they could never be
+sent, and an operator sees why on the order (replaying the object replays them,
+`reads.replay`).
 """
 
 from __future__ import annotations
