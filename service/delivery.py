@@ -201,7 +201,7 @@ class Delivery:
         if isinstance(outcome, oc.PerInput):
             self._apply_per_input(kind, owner, chunk, outcome, now)
         elif isinstance(outcome, oc.Rejected):
-            dead = [DeadItem(c.key, c.version, outcome.reason) for c in chunk]
+            dead = [DeadItem(c.key, c.version, outcome.reason, c.order) for c in chunk]
             marks.mark_dead(self.engine, kind, owner=owner, items=dead, now=now)
             metrics.observe_dead(kind, len(dead))
         elif isinstance(outcome, oc.Backoff):
@@ -223,7 +223,12 @@ class Delivery:
             if isinstance(result, oc.Success):
                 delivered.append(
                     DeliveredItem(
-                        item.key, item.version, result.hubspot_id, result.new, item.hubspot_id
+                        item.key,
+                        item.version,
+                        result.hubspot_id,
+                        result.new,
+                        previous_id=item.hubspot_id,
+                        order=item.order,
                     )
                 )
                 confirmed.append(item)
@@ -234,7 +239,9 @@ class Delivery:
         if delivered:
             self.halts.lift(kind)
             clear_state(self.engine, AUTH_ERROR, halted(kind))
-        dead = [DeadItem(c.key, c.version, why) for c, why, permanent in failed if permanent]
+        dead = [
+            DeadItem(c.key, c.version, why, c.order) for c, why, permanent in failed if permanent
+        ]
         retryable = [(c, why) for c, why, permanent in failed if not permanent]
         self._retry_or_bury(kind, owner, retryable, now, dead)
 
@@ -283,7 +290,7 @@ class Delivery:
             )
             if at is None:
                 reason = f"gave up after {item.attempts + 1} attempts: {why}"
-                dead.append(DeadItem(item.key, item.version, reason))
+                dead.append(DeadItem(item.key, item.version, reason, item.order))
             else:
                 retries.append(RetryItem(item.key, at, why))
         marks.mark_retry(self.engine, kind, owner=owner, items=retries, now=now)

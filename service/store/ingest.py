@@ -89,7 +89,8 @@ def record_order(
             kind=item.kind.value,
             key=item.key,
             position=item.position,
-            properties=canonical_properties(dict(item.properties)),
+            # An association's are always {}: no need to encode them.
+            properties=canonical_properties(item.properties) if item.properties else "{}",
             from_key=item.from_key,
             to_key=item.to_key,
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -51,6 +52,7 @@ class DeliveredItem:
     hubspot_id: str
     new: bool
     previous_id: str | None = None  # the HubSpot id stored when claimed
+    order: tuple[str, str, str] = ("", "", "")  # (source, store, order id) it belongs to
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class DeadItem:
     key: str
     version: int  # the version that failed; a newer one stored meanwhile stays pending
     error: str
+    order: tuple[str, str, str] = ("", "", "")  # (source, store, order id) it belongs to
 
 
 _c = records.c
@@ -185,12 +188,9 @@ def _touch(
     first id does not revive an association buried for its other end)."""
     if not moved:
         return
-    from_kind, to_kind = association.ends
-    assert end in (from_kind, to_kind)
-    column = _c.from_key if end is from_kind else _c.to_key
 
     def of(items: list[DeliveredItem]) -> ColumnElement[bool]:
-        return and_(_c.kind == association.value, column.in_(sorted(i.key for i in items)))
+        return associations_of(association, end, items)
 
     replaced = [item for item in moved if item.previous_id is not None]
     if replaced:
@@ -250,21 +250,21 @@ def mark_dead(
         return 0
     with engine.begin() as conn:
         # Statements in kind order, as ingest writes rows (see mark_delivered).
-        keys = [item.key for item in items]
+        items = list(items)
         for association in _associations_of(kind, before=True):
-            _bury_waiting(conn, association, kind, keys, now)
+            _bury_waiting(conn, association, kind, items, now)
         count = _update_each(conn, _MARK_DEAD, rows)
         for association in _associations_of(kind, before=False):
-            _bury_waiting(conn, association, kind, keys, now)
+            _bury_waiting(conn, association, kind, items, now)
     return count
 
 
 def _bury_waiting(
-    conn: Connection, association: RecordKind, end: RecordKind, keys: list[str], now: float
+    conn: Connection, association: RecordKind, end: RecordKind, items: list[DeadItem], now: float
 ) -> None:
-    """Pending associations whose `end` among `keys` is a dead letter without a HubSpot id:
-    they become dead letters too. (A dead end that has an id from an earlier version still
-    anchors its associations, which go on.)"""
+    """Pending associations whose `end` among `items` is a dead letter without a HubSpot
+    id: they become dead letters too. (A dead end that has an id from an earlier version
+    still anchors its associations, which go on.)"""
     from_kind, _ = association.ends
     column = _c.from_key if end is from_kind else _c.to_key
     ends = records.alias("dead_end")
@@ -277,8 +277,7 @@ def _bury_waiting(
     conn.execute(
         update(records)
         .where(
-            _c.kind == association.value,
-            column.in_(sorted(keys)),
+            associations_of(association, end, items),
             _c.state == PENDING,
             _c.lease_owner.is_(None),
             dead_end,
@@ -289,6 +288,36 @@ def _bury_waiting(
             last_error=f"its {end.value} is a dead letter; replaying it replays this",
             updated_at=now,
         )
+    )
+
+
+class End(Protocol):
+    """A record as an association's end: its key and the order it belongs to."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def order(self) -> tuple[str, str, str]: ...
+
+
+def associations_of(
+    association: RecordKind, end: RecordKind, items: Sequence[End]
+) -> ColumnElement[bool]:
+    """The `association` rows one of whose ends, of kind `end`, is among `items`. Found
+    through the orders they belong to (ix_records_order), except by their contact, whose
+    associations span orders (found by to_key, a partial index per kind)."""
+    from_kind, to_kind = association.ends
+    assert end in (from_kind, to_kind)
+    column = _c.from_key if end is from_kind else _c.to_key
+    keys = sorted({item.key for item in items})
+    if end is RecordKind.CONTACT:
+        return and_(_c.kind == association.value, column.in_(keys))
+    orders = sorted({item.order for item in items})
+    return and_(
+        tuple_(_c.source, _c.store, _c.order_id).in_(orders),
+        _c.kind == association.value,
+        column.in_(keys),
     )
 
 

@@ -38,6 +38,7 @@ class Claimed:
     hubspot_id: str | None = None  # as stored when claimed; a change moves associations
     from_id: str | None = None  # an association: its ends' HubSpot ids
     to_id: str | None = None
+    order: tuple[str, str, str] = ("", "", "")  # (source, store, order id) it belongs to
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ def claim(
             c.hubspot_id,
             c.from_key,
             c.to_key,
+            c.source,
+            c.store,
+            c.order_id,
         )
         rows = conn.execute(stmt).all()
         if not rows:
@@ -168,6 +172,7 @@ def claim(
             hubspot_id=r.hubspot_id,
             from_id=ends.get((start.value, r.from_key)),
             to_id=ends.get((end.value, r.to_key)),
+            order=(r.source, r.store, r.order_id),
         )
         for r in sorted(rows, key=lambda r: (r.next_attempt_at, r.key))
     ]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from service.domain import RecordKind, RecordState
+from service.store.marks import associations_of
 from service.store.tables import orders, records
 
 DEAD = RecordState.DEAD.value
@@ -147,6 +148,12 @@ def dead_letters(
     return items, cursor
 
 
+@dataclass(frozen=True)
+class Replayed:
+    key: str
+    order: tuple[str, str, str]
+
+
 _REPLAYED = {
     "state": PENDING,
     "attempts": 0,
@@ -167,16 +174,16 @@ def replay(engine: Engine, where: DeadLetterFilter, *, now: float) -> int:
             update(records)
             .where(where.clause())
             .values(**_REPLAYED, **times)
-            .returning(c.kind, c.key)
+            .returning(c.kind, c.key, c.source, c.store, c.order_id)
         ).all()
-        by_kind: dict[str, list[str]] = {}
-        for kind, key in replayed:
-            by_kind.setdefault(kind, []).append(key)
+        by_kind: dict[str, list[Replayed]] = {}
+        for kind, key, source, store, order_id in replayed:
+            by_kind.setdefault(kind, []).append(Replayed(key, (source, store, order_id)))
         followers = [
-            and_(c.kind == association.value, column.in_(by_kind[end.value]))
+            associations_of(association, end, by_kind[end.value])
             for association in RecordKind
             if association.is_association
-            for end, column in zip(association.ends, (c.from_key, c.to_key), strict=True)
+            for end in association.ends
             if end.value in by_kind
         ]
         if followers:

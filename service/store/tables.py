@@ -49,8 +49,10 @@ orders = Table(
 records = Table(
     "records",
     metadata,
-    Column("kind", String(32), primary_key=True),
+    # Keyed (key, kind), not (kind, key): an order's records share a key prefix, so one
+    # order's write touches a few neighbouring index pages instead of one per kind.
     Column("key", String(1000), primary_key=True),
+    Column("kind", String(32), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("store", String(255), nullable=False),
     Column("order_id", String(64), nullable=False),  # a contact: the order that wrote it
@@ -74,10 +76,26 @@ records = Table(
     Column("delivered_at", Float),
     Column("updated_at", Float, nullable=False),
 )
-Index("ix_records_due", records.c.kind, records.c.state, records.c.next_attempt_at)
+# (state, time, kind), not (kind, ...): 'pending' sorts last, so every row written pending
+# now lands at the index's end, where SQLite appends without splitting pages; a claim
+# scans the pending rows in time order and keeps its kind from the index itself.
+Index("ix_records_due", records.c.state, records.c.next_attempt_at, records.c.kind)
 Index("ix_records_order", records.c.source, records.c.store, records.c.order_id)
-Index("ix_records_from", records.c.from_key)
-Index("ix_records_to", records.c.to_key)
+# An association is found by its ends through the order it belongs to (ix_records_order),
+# except by its contact, whose associations span the buyer's orders: those alone are
+# indexed by their to_key, one partial index per kind (only one is ever filled).
+Index(
+    "ix_records_order_contact",
+    records.c.to_key,
+    sqlite_where=records.c.kind == "order>contact",
+    postgresql_where=records.c.kind == "order>contact",
+)
+Index(
+    "ix_records_deal_contact",
+    records.c.to_key,
+    sqlite_where=records.c.kind == "deal>contact",
+    postgresql_where=records.c.kind == "deal>contact",
+)
 # Only rows in flight: the worker asks often whether a kind has any.
 Index(
     "ix_records_leased",

@@ -124,7 +124,7 @@ def advance_records(stmt: Any) -> Any:
 
     becomes_pending = and_(changed, old.state != RecordState.PENDING.value)
     return stmt.on_conflict_do_update(
-        index_elements=[old.kind, old.key],
+        index_elements=[old.key, old.kind],
         set_={
             "source_version": new.source_version,
             "position": new.position,

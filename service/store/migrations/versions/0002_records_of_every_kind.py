@@ -64,8 +64,8 @@ def _copy(source: str, target: str, *, kind: str, into_records: bool) -> sa.Inse
 def upgrade() -> None:
     op.create_table(
         "records",
-        sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=1000), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("store", sa.String(length=255), nullable=False),
         sa.Column("order_id", sa.String(length=64), nullable=False),
@@ -88,14 +88,17 @@ def upgrade() -> None:
         sa.Column("dead_at", sa.Float(), nullable=True),
         sa.Column("delivered_at", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("kind", "key"),
+        sa.PrimaryKeyConstraint("key", "kind"),
     )
     op.execute(_copy("line_items", "records", kind="line_item", into_records=True))
     op.drop_table("line_items")  # its indexes go with it
-    op.create_index("ix_records_due", "records", ["kind", "state", "next_attempt_at"])
+    op.create_index("ix_records_due", "records", ["state", "next_attempt_at", "kind"])
     op.create_index("ix_records_order", "records", ["source", "store", "order_id"])
-    op.create_index("ix_records_from", "records", ["from_key"])
-    op.create_index("ix_records_to", "records", ["to_key"])
+    for kind, name in (("order>contact", "order_contact"), ("deal>contact", "deal_contact")):
+        only = sa.text(f"kind = '{kind}'")
+        op.create_index(
+            f"ix_records_{name}", "records", ["to_key"], sqlite_where=only, postgresql_where=only
+        )
     leased = sa.text("lease_owner IS NOT NULL")
     op.create_index(
         "ix_records_leased", "records", ["kind"], sqlite_where=leased, postgresql_where=leased
