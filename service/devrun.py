@@ -67,5 +67,7 @@ def _print_welcome(config: Config, env: dict[str, str]) -> None:
         f".venv/bin/relay send-sample shopify --port {port}",
     ]
     if config.sandbox:
-        lines.append(f"  then: curl -s http://127.0.0.1:{config.sandbox_port}/_emulator/records")
+        emulator = f"http://127.0.0.1:{config.sandbox_port}/_emulator"
+        lines.append(f"  then: curl -s {emulator}/records?type=orders   (and ?type=contacts,")
+        lines.append(f"        ?type=line_items, and {emulator}/associations)")
     print("\n".join(lines), flush=True)

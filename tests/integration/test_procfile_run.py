@@ -53,6 +53,15 @@ def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulat
             "shopify:sample-shop.myshopify.com:58400000000012",
             "shopify:sample-shop.myshopify.com:58400000000013",
         ]
+        # The whole order, in the sandbox too: its record, its buyer, all hung together.
+        emulator = f"http://127.0.0.1:{hubspot_port}/_emulator"
+        links: list[object] = []
+        while time.monotonic() < deadline and len(links) < 4:
+            links = requests.get(f"{emulator}/associations", timeout=5).json()
+            time.sleep(0.2)
+        assert len(links) == 4
+        orders = requests.get(f"{emulator}/records", params={"type": "orders"}, timeout=5).json()
+        assert list(orders) == ["shopify:sample-shop.myshopify.com:5840000000001"]
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=30) is not None
     output = run.output()
