@@ -325,15 +325,15 @@ def delivery_row(label: str, url: str, folder: Path) -> dict[str, Any]:
                     "the store to mark every line item delivered",
                 )
             stats = emulator_get(emulator_port, "stats")
-            records = emulator_get(emulator_port, "records")
+            held = emulator_get(emulator_port, "records")
     engine.dispose()
-    last = max(iso_seconds(r["updatedAt"]) for r in records.values())
+    last = max(iso_seconds(r["updatedAt"]) for r in held.values())
     seconds = last - started
     requests_sent = stats["by_kind"].get(LINE_ITEM_UPSERTS, 0)
     return {
         "row": label,
         "items": DELIVERY_ITEMS,
-        "records": len(records),
+        "records": len(held),
         "seconds": seconds,
         "insert_seconds": inserted,
         "items_per_s": DELIVERY_ITEMS / seconds,
