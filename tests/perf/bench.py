@@ -27,49 +27,58 @@ import argparse
 import json
 import os
 import platform
-import socket
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 
 from service.domain import LineItem, Order, OrderObject, RecordState
 from service.mapping import MappingSettings, to_records
-from service.store import migrate
-from service.store.engine import make_engine
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, records
 from tests.perf import loadgen, pg, pool, stages
+from tests.perf.harness import (
+    BARE_APP,
+    EMULATOR_LATENCY,
+    GUNICORN,
+    LINGER,
+    RATE_LIMIT,
+    RATE_WINDOW,
+    RELAY,
+    SECRET,
+    SERVICE_APP,
+    emulator_get,
+    guarded,
+    iso_seconds,
+    mark,
+    migrated,
+    say,
+    send_raw,
+    start_emulator,
+    wait_for,
+    wait_output,
+    web_env,
+    worker_env,
+)
 from tests.perf.rss import Sampler, children
-from tests.processes import ROOT, VENV_BIN, Process, base_env, free_port, run_process, wait_http
+from tests.processes import ROOT, base_env, run_process, wait_http
 
-SECRET = "bench-shopify-secret"
 # The delivery part measures line items alone, as it did before the whole order.
 LINE_ITEMS_ONLY = MappingSettings(OrderObject.NONE)
-GUNICORN = [str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
-SERVICE_APP = "service.app:create_app()"
-BARE_APP = "tests.perf.bare_app:create_app()"
-RELAY = str(VENV_BIN / "relay")
 
 INGEST_SECONDS = 20.0
 CONNECTIONS = 16
 POOL_SIZE = 50_000
 WARMUP = 60
 DELIVERY_ITEMS = 20_000
-RATE_LIMIT = 100  # requests per window, emulator and worker alike
-RATE_WINDOW = 10.0
-EMULATOR_LATENCY = 0.1
 BATCH = 100
 E2E_RATE = 5.0
 E2E_SECONDS = 20.0
-LINGER = 0.5  # RELAY_LINGER_SECONDS default, left unset in the bench
 
 TARGETS = {
     "ingest_ratio": 0.5,
@@ -83,14 +92,6 @@ TARGETS = {
 
 
 # --- small helpers ------------------------------------------------------------------------
-
-
-def mark(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def say(message: str) -> None:
-    print(f"  .. {message}", flush=True)
 
 
 def cpu_busy(seconds: float = 1.0) -> float:
@@ -107,54 +108,6 @@ def cpu_busy(seconds: float = 1.0) -> float:
     return 1.0 - (idle_b - idle_a) / max(1, total_b - total_a)
 
 
-def guarded(label: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run one bench row; a failure becomes the row's note instead of ending the bench."""
-    try:
-        return run()
-    except Exception as exc:  # reported in the table; the other rows still run
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        message = f"{type(exc).__name__}: {first_line[:160]}"
-        print(f"  !! {label} failed: {message}", flush=True)
-        return {"row": label, "failed": message}
-
-
-def migrated(url: str) -> sa.Engine:
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    return engine
-
-
-def send_raw(port: int, raw: bytes, timeout: float = 10.0) -> tuple[int, float]:
-    """Send one pre-built request; the status and the wall-clock time the answer ended."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(raw)
-        chunks = []
-        while chunk := sock.recv(65536):  # gunicorn's sync workers close after answering
-            chunks.append(chunk)
-    done = time.time()
-    return int(b"".join(chunks)[9:12]), done
-
-
-def wait_for(
-    predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.1
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"gave up waiting for {what} after {timeout:g} s")
-
-
-def wait_output(process: Process, text: str, timeout: float) -> None:
-    def seen() -> bool:
-        if not process.alive():
-            raise RuntimeError(f"process exited:\n{process.describe()}")
-        return text in process.output()
-
-    wait_for(seen, timeout, f"{text!r} from {process.args[1:3]}")
-
-
 def count_rows(engine: sa.Engine, where: Any = None) -> int:
     stmt = sa.select(sa.func.count()).select_from(records)
     if where is not None:
@@ -163,50 +116,11 @@ def count_rows(engine: sa.Engine, where: Any = None) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
-def web_env(database_url: str, metrics_dir: Path, **extra: str) -> dict[str, str]:
-    """The web process's environment as the deploy manifests set it."""
-    return base_env(
-        PORT=str(free_port()),
-        WEB_CONCURRENCY="2",
-        DATABASE_URL=database_url,
-        SHOPIFY_WEBHOOK_SECRETS=SECRET,
-        RELAY_LOG_JSON="true",
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-        **extra,
-    )
-
-
-def worker_env(database_url: str, emulator_url: str, metrics_dir: Path) -> dict[str, str]:
-    return base_env(
-        DATABASE_URL=database_url,
-        HUBSPOT_BASE_URL=emulator_url,
-        RELAY_SANDBOX="true",  # the emulator's default token
-        HUBSPOT_RATE_LIMIT=str(RATE_LIMIT),
-        RELAY_LOG_JSON="true",
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-    )
-
-
-def start_emulator() -> tuple[list[str], int]:
-    port = free_port()
-    args = [RELAY, "hubspot", "emulator", "--port", str(port)]
-    args += ["--rate-limit", str(RATE_LIMIT), "--latency", str(EMULATOR_LATENCY)]
-    return args, port
-
-
 LINE_ITEM_UPSERTS = "upsert:line_items"  # the emulator's stats also count other upserts
 
 
 def line_item_inputs(stats: dict[str, Any]) -> int:
     return int(stats["inputs_by_kind"].get(LINE_ITEM_UPSERTS, 0))
-
-
-def emulator_get(port: int, what: str) -> Any:
-    return requests.get(f"http://127.0.0.1:{port}/_emulator/{what}", timeout=30).json()
-
-
-def iso_seconds(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 # --- 1. ingest ---------------------------------------------------------------------------
