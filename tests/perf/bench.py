@@ -316,7 +316,22 @@ def end_to_end(url: str, folder: Path) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
-    t = TARGETS
+    out = header(results)
+    parts = (
+        ("ingest", report_ingest),
+        ("delivery", report_delivery),
+        ("e2e", report_end_to_end),
+    )
+    for part, lines in parts:
+        if part in results:
+            out += ["", *lines(results[part])]
+    memory = report_memory(results)
+    if memory:
+        out += ["", *memory]
+    return "\n".join(out)
+
+
+def header(results: dict[str, Any]) -> list[str]:
     out = [
         "line-item-relay bench  "
         f"({results['machine']['cpus']} CPUs, {results['machine']['platform']}, "
@@ -336,95 +351,115 @@ def report(results: dict[str, Any]) -> str:
             f"WARNING: {results['cpu_busy_before']:.0%} of the CPUs were busy with other work "
             "before the bench started; figures are pessimistic."
         )
-    if "ingest" in results:
-        out += [
-            "",
-            f"1. Ingest: signed Shopify orders (3 line items, all distinct), {CONNECTIONS} "
-            f"connections, {INGEST_SECONDS:g} s, gunicorn -c deploy/gunicorn.conf.py (2 sync)",
-            "   (ceiling: tests/perf/bare_app.py under the same gunicorn, reads the body and "
-            "answers 200; cpu/req: CPU time of the gunicorn workers per request)",
-            f"   {'row':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x ceil':>8}{'cpu/req':>9}"
-            f"   {'>= 0.50 x ceiling':<19}{'p99 <= 50 ms':<14}notes",
-        ]
-        for row in results["ingest"]:
-            if "skipped" in row or "failed" in row:
-                why = (
-                    f"skipped: {row['skipped']}" if "skipped" in row else f"FAILED: {row['failed']}"
-                )
-                out.append(f"   {row['row']:<26}{why}")
-                continue
-            is_ceiling = row["row"].startswith("ceiling")
-            notes = []
-            other = row["statuses"].get("other", 0) + row["errors"]
-            if other:
-                notes.append(f"{other} non-2xx/errors")
-            if not is_ceiling and row["statuses"].get("200"):
-                notes.append(f"{row['statuses']['200']} duplicates")
-            if row.get("wrapped"):
-                notes.append(
-                    "pool cycled (harmless here: the bare app stores nothing)"
-                    if is_ceiling
-                    else "pool exhausted: requests repeated"
-                )
-            if "stored_line_items" in row:
-                # Requests still in flight when the load generator stops are stored too.
-                extra = row["stored_line_items"] - row["expected_line_items"]
-                if 0 <= extra <= 3 * CONNECTIONS:
-                    notes.append(f"{row['stored_line_items']:,} line items stored")
-                else:
-                    notes.append(
-                        f"stored {row['stored_line_items']:,} line items for "
-                        f"{row['statuses'].get('202', 0):,} orders accepted"
-                    )
-            ratio_check = "(the ceiling)" if is_ceiling else mark(row["ratio"] >= t["ingest_ratio"])
-            p99_check = "" if is_ceiling else mark(row["p99_ms"] <= t["ingest_p99_ms"])
-            out.append(
-                f"   {row['row']:<26}{row['rps']:>9.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-                f"{row['ratio']:>8.2f}{row['web_cpu_ms_per_request']:>7.2f}ms"
-                f"   {ratio_check:<19}{p99_check:<14}{'; '.join(notes)}"
-            )
-    if "delivery" in results:
-        ceiling = RATE_LIMIT * BATCH / RATE_WINDOW
-        out += [
-            "",
-            f"2. Delivery: {DELIVERY_ITEMS:,} pending line items, one relay worker, emulator "
-            f"{RATE_LIMIT} req/{RATE_WINDOW:g} s + {EMULATOR_LATENCY * 1000:g} ms; "
-            f"ceiling {ceiling:,.0f} items/s ({RATE_LIMIT} x {BATCH} per {RATE_WINDOW:g} s)",
-            f"   {'row':<26}{'items/s':>9}{'x ceil':>8}{'requests':>10}{'batch':>8}{'429s':>6}"
-            f"{'drain s':>9}{'cpu s':>7}   {'>= 950/s':<10}{'batch >= 98':<13}{'no 429':<8}",
-        ]
-        for row in results["delivery"]:
-            if "skipped" in row or "failed" in row:
-                why = (
-                    f"skipped: {row['skipped']}" if "skipped" in row else f"FAILED: {row['failed']}"
-                )
-                out.append(f"   {row['row']:<26}{why}")
-                continue
-            out.append(
-                f"   {row['row']:<26}{row['items_per_s']:>9.1f}{row['items_per_s'] / ceiling:>8.2f}"
-                f"{row['requests']:>10}{row['mean_batch']:>8.1f}{row['rate_limited']:>6}"
-                f"{row['seconds']:>9.1f}{row['worker_cpu_s']:>7.1f}"
-                f"   {mark(row['items_per_s'] >= t['delivery_items_per_s']):<10}"
-                f"{mark(row['mean_batch'] >= t['delivery_mean_batch']):<13}"
-                f"{mark(row['rate_limited'] == t['delivery_429s']):<8}"
-            )
+    return out
+
+
+def not_run(row: dict[str, Any]) -> str | None:
+    """Why a row has no figures (skipped or failed), or None when it has them."""
+    if "skipped" in row:
+        return f"skipped: {row['skipped']}"
+    if "failed" in row:
+        return f"FAILED: {row['failed']}"
+    return None
+
+
+def report_ingest(rows: list[dict[str, Any]]) -> list[str]:
+    t = TARGETS
+    out = [
+        f"1. Ingest: signed Shopify orders (3 line items, all distinct), {CONNECTIONS} "
+        f"connections, {INGEST_SECONDS:g} s, gunicorn -c deploy/gunicorn.conf.py (2 sync)",
+        "   (ceiling: tests/perf/bare_app.py under the same gunicorn, reads the body and "
+        "answers 200; cpu/req: CPU time of the gunicorn workers per request)",
+        f"   {'row':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x ceil':>8}{'cpu/req':>9}"
+        f"   {'>= 0.50 x ceiling':<19}{'p99 <= 50 ms':<14}notes",
+    ]
+    for row in rows:
+        why = not_run(row)
+        if why:
+            out.append(f"   {row['row']:<26}{why}")
+            continue
+        is_ceiling = row["row"].startswith("ceiling")
+        ratio_check = "(the ceiling)" if is_ceiling else mark(row["ratio"] >= t["ingest_ratio"])
+        p99_check = "" if is_ceiling else mark(row["p99_ms"] <= t["ingest_p99_ms"])
         out.append(
-            f"   (the worker keeps a {WINDOW_MARGIN:g} s margin on the window, so its own "
-            f"limit is {RATE_LIMIT * BATCH / (RATE_WINDOW + WINDOW_MARGIN):,.0f} items/s; the "
-            "budget starts full, as in any backlog longer than a window)"
+            f"   {row['row']:<26}{row['rps']:>9.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+            f"{row['ratio']:>8.2f}{row['web_cpu_ms_per_request']:>7.2f}ms"
+            f"   {ratio_check:<19}{p99_check:<14}{'; '.join(ingest_notes(row, is_ceiling))}"
         )
-    if "e2e" in results and "failed" in results["e2e"]:
-        out += ["", f"3. End to end: FAILED: {results['e2e']['failed']}"]
-    elif "e2e" in results:
-        row = results["e2e"]
-        out += [
-            "",
-            f"3. End to end: {row['orders']} orders at {E2E_RATE:g}/s (1 line item), SQLite, "
-            f"linger {LINGER:g} s: webhook 202 -> record in the emulator",
-            f"   p50 {row['p50_ms']:.0f} ms   p99 {row['p99_ms']:.0f} ms"
-            f"   max {row['max_ms']:.0f} ms   accepted {row['accepted']}/{row['orders']}   "
-            f"p99 <= {t['e2e_p99_ms']:.0f} ms: {mark(row['p99_ms'] <= t['e2e_p99_ms'])}",
-        ]
+    return out
+
+
+def ingest_notes(row: dict[str, Any], is_ceiling: bool) -> list[str]:
+    notes = []
+    other = row["statuses"].get("other", 0) + row["errors"]
+    if other:
+        notes.append(f"{other} non-2xx/errors")
+    if not is_ceiling and row["statuses"].get("200"):
+        notes.append(f"{row['statuses']['200']} duplicates")
+    if row.get("wrapped"):
+        notes.append(
+            "pool cycled (harmless here: the bare app stores nothing)"
+            if is_ceiling
+            else "pool exhausted: requests repeated"
+        )
+    if "stored_line_items" in row:
+        # Requests still in flight when the load generator stops are stored too.
+        extra = row["stored_line_items"] - row["expected_line_items"]
+        if 0 <= extra <= 3 * CONNECTIONS:
+            notes.append(f"{row['stored_line_items']:,} line items stored")
+        else:
+            notes.append(
+                f"stored {row['stored_line_items']:,} line items for "
+                f"{row['statuses'].get('202', 0):,} orders accepted"
+            )
+    return notes
+
+
+def report_delivery(rows: list[dict[str, Any]]) -> list[str]:
+    t = TARGETS
+    ceiling = RATE_LIMIT * BATCH / RATE_WINDOW
+    out = [
+        f"2. Delivery: {DELIVERY_ITEMS:,} pending line items, one relay worker, emulator "
+        f"{RATE_LIMIT} req/{RATE_WINDOW:g} s + {EMULATOR_LATENCY * 1000:g} ms; "
+        f"ceiling {ceiling:,.0f} items/s ({RATE_LIMIT} x {BATCH} per {RATE_WINDOW:g} s)",
+        f"   {'row':<26}{'items/s':>9}{'x ceil':>8}{'requests':>10}{'batch':>8}{'429s':>6}"
+        f"{'drain s':>9}{'cpu s':>7}   {'>= 950/s':<10}{'batch >= 98':<13}{'no 429':<8}",
+    ]
+    for row in rows:
+        why = not_run(row)
+        if why:
+            out.append(f"   {row['row']:<26}{why}")
+            continue
+        out.append(
+            f"   {row['row']:<26}{row['items_per_s']:>9.1f}{row['items_per_s'] / ceiling:>8.2f}"
+            f"{row['requests']:>10}{row['mean_batch']:>8.1f}{row['rate_limited']:>6}"
+            f"{row['seconds']:>9.1f}{row['worker_cpu_s']:>7.1f}"
+            f"   {mark(row['items_per_s'] >= t['delivery_items_per_s']):<10}"
+            f"{mark(row['mean_batch'] >= t['delivery_mean_batch']):<13}"
+            f"{mark(row['rate_limited'] == t['delivery_429s']):<8}"
+        )
+    out.append(
+        f"   (the worker keeps a {WINDOW_MARGIN:g} s margin on the window, so its own "
+        f"limit is {RATE_LIMIT * BATCH / (RATE_WINDOW + WINDOW_MARGIN):,.0f} items/s; the "
+        "budget starts full, as in any backlog longer than a window)"
+    )
+    return out
+
+
+def report_end_to_end(row: dict[str, Any]) -> list[str]:
+    t = TARGETS
+    if "failed" in row:
+        return [f"3. End to end: FAILED: {row['failed']}"]
+    return [
+        f"3. End to end: {row['orders']} orders at {E2E_RATE:g}/s (1 line item), SQLite, "
+        f"linger {LINGER:g} s: webhook 202 -> record in the emulator",
+        f"   p50 {row['p50_ms']:.0f} ms   p99 {row['p99_ms']:.0f} ms"
+        f"   max {row['max_ms']:.0f} ms   accepted {row['accepted']}/{row['orders']}   "
+        f"p99 <= {t['e2e_p99_ms']:.0f} ms: {mark(row['p99_ms'] <= t['e2e_p99_ms'])}",
+    ]
+
+
+def report_memory(results: dict[str, Any]) -> list[str]:
     memory = [
         (f"gunicorn web worker, ingest {r['row'].removeprefix('service on ')}", r["peak_rss_mb"])
         for r in results.get("ingest", [])
@@ -434,11 +469,12 @@ def report(results: dict[str, Any]) -> str:
         for r in results.get("delivery", [])
         if "peak_rss_mb" in r
     ]
-    if memory:
-        out += ["", "4. Memory: peak RSS (VmHWM) per process"]
-        for name, mb in memory:
-            out.append(f"   {name:<44}{mb:>7.1f} MB   <= 120 MB: {mark(mb <= t['rss_mb'])}")
-    return "\n".join(out)
+    if not memory:
+        return []
+    out = ["4. Memory: peak RSS (VmHWM) per process"]
+    for name, mb in memory:
+        out.append(f"   {name:<44}{mb:>7.1f} MB   <= 120 MB: {mark(mb <= TARGETS['rss_mb'])}")
+    return out
 
 
 def main() -> None:
