@@ -1,24 +1,32 @@
-"""`make bench`: ingest, delivery, end-to-end latency and memory, in one run (~3 minutes).
+"""`make bench`: ingest, delivery, the whole order's delivery and latency, memory, and
+where an ingest request's CPU goes, in one run (~3 minutes).
 
-    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,e2e] [--seconds 20]
+    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,orders,e2e,stages]
+                                         [--seconds 20]
 
 Prints a table with PASS/MISS beside each target (nothing is asserted) and writes
 `bench-results.json`. Everything runs on this machine over 127.0.0.1: the load generator
 (wrk when installed, else a Python one) shares the CPUs with the processes it measures.
 
-1. Ingest: pre-signed Shopify orders (3 line items, every order distinct) against gunicorn
-   with deploy/gunicorn.conf.py (2 sync workers), on a SQLite file and on a fresh
-   PostgreSQL database; the ceiling is a bare Flask app (tests/perf/bare_app.py) under the
-   same gunicorn config that reads the body and answers 200.
-2. Delivery: 20,000 pending line items drained by one `relay worker` into
+1. Ingest (`ingest`): pre-signed Shopify orders (3 line items, every order distinct, each
+   of its own buyer) against gunicorn with deploy/gunicorn.conf.py (2 sync workers), on a
+   SQLite file and on a fresh PostgreSQL database; each accepted webhook must store its
+   whole order. The ceiling is a bare Flask app (tests/perf/bare_app.py) under the same
+   gunicorn config that reads the body and answers 200.
+2. Delivery (`delivery`): 20,000 pending line items drained by one `relay worker` into
    `relay hubspot emulator` (100 requests / 10 s, 100 ms latency). The shared budget
    starts full, as after any backlog longer than a window, so the figure is the steady
    rate (a cold start would burst 100 requests first and overstate it).
-3. End to end: 5 orders/s of one line item for 20 s through web, store, worker and
+3. Delivery of the whole order (`orders`, tests/perf/order_delivery.py): 250 orders of 3
+   lines stored as a burst while one worker runs; HubSpot requests by kind against the
+   fewest the batch limits allow, until the emulator holds every record and association.
+4. End to end (`e2e`): 5 orders/s of one line item for 20 s through web, store, worker and
    emulator; from the 202 to the record's createdAt in the emulator.
-4. Memory: peak RSS (VmHWM) of each gunicorn worker during 1 and of the worker during 2.
-5. Stages: the CPU each step of an ingest request costs, timed in one process (see
-   `tests/perf/stages.py`): where the gap between 1's service rows and its ceiling goes.
+5. Memory: peak RSS (VmHWM) of each gunicorn worker during 1 and of the worker during 2
+   and 3.
+6. Stages (`stages`): the CPU each step of an ingest request costs, timed in one process
+   (see `tests/perf/stages.py`): where the gap between 1's service rows and its ceiling
+   goes.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ import os
 import platform
 import tempfile
 import time
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +53,7 @@ from service.sources import shopify
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, records
-from tests.perf import loadgen, pg, pool, stages
+from tests.perf import loadgen, order_delivery, pg, pool, stages
 from tests.perf.harness import (
     BARE_APP,
     EMULATOR_LATENCY,
@@ -340,6 +350,7 @@ def report(results: dict[str, Any]) -> str:
     parts = (
         ("ingest", report_ingest),
         ("delivery", report_delivery),
+        ("orders", order_delivery.report),
         ("e2e", report_end_to_end),
     )
     for part, lines in parts:
@@ -476,9 +487,9 @@ def report_delivery(rows: list[dict[str, Any]]) -> list[str]:
 def report_end_to_end(row: dict[str, Any]) -> list[str]:
     t = TARGETS
     if "failed" in row:
-        return [f"3. End to end: FAILED: {row['failed']}"]
+        return [f"4. End to end: FAILED: {row['failed']}"]
     return [
-        f"3. End to end: {row['orders']} orders at {E2E_RATE:g}/s (1 line item), SQLite, "
+        f"4. End to end: {row['orders']} orders at {E2E_RATE:g}/s (1 line item), SQLite, "
         f"linger {LINGER:g} s: webhook 202 -> record in the emulator",
         f"   p50 {row['p50_ms']:.0f} ms   p99 {row['p99_ms']:.0f} ms"
         f"   max {row['max_ms']:.0f} ms   accepted {row['accepted']}/{row['orders']}   "
@@ -487,27 +498,53 @@ def report_end_to_end(row: dict[str, Any]) -> list[str]:
 
 
 def report_memory(results: dict[str, Any]) -> list[str]:
-    memory = [
-        (f"gunicorn web worker, ingest {r['row'].removeprefix('service on ')}", r["peak_rss_mb"])
-        for r in results.get("ingest", [])
-        if "peak_rss_mb" in r and not r["row"].startswith("ceiling")
-    ] + [
-        (f"relay worker, delivery {r['row']}", r["peak_rss_mb"])
-        for r in results.get("delivery", [])
-        if "peak_rss_mb" in r
-    ]
+    memory = (
+        [
+            (
+                f"gunicorn web worker, ingest {r['row'].removeprefix('service on ')}",
+                r["peak_rss_mb"],
+            )
+            for r in results.get("ingest", [])
+            if "peak_rss_mb" in r and not r["row"].startswith("ceiling")
+        ]
+        + [
+            (f"relay worker, delivery {r['row']}", r["peak_rss_mb"])
+            for r in results.get("delivery", [])
+            if "peak_rss_mb" in r
+        ]
+        + [
+            (f"relay worker, whole-order delivery {r['row']}", r["peak_rss_mb"])
+            for r in results.get("orders", [])
+            if "peak_rss_mb" in r
+        ]
+    )
     if not memory:
         return []
-    out = ["4. Memory: peak RSS (VmHWM) per process"]
+    out = ["5. Memory: peak RSS (VmHWM) per process"]
     for name, mb in memory:
         out.append(f"   {name:<44}{mb:>7.1f} MB   <= 120 MB: {mark(mb <= TARGETS['rss_mb'])}")
     return out
 
 
+def on_each_store(
+    run: Callable[[str, str], dict[str, Any]], folder: Path, pg_problem: str | None
+) -> list[dict[str, Any]]:
+    """A part's rows: run(label, database URL) on a SQLite file and on a fresh PostgreSQL
+    database (skipped, saying why, when no server answers)."""
+    sqlite_url = f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
+    rows = [guarded("SQLite", lambda: run("SQLite", sqlite_url))]
+    if pg_problem:
+        rows.append({"row": "PostgreSQL", "skipped": pg_problem})
+    else:
+        with pg.fresh_database() as url:
+            rows.append(guarded("PostgreSQL", lambda: run("PostgreSQL", url)))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default="ingest,delivery,e2e,stages", help="comma-separated parts"
+        "--only", default="ingest,delivery,orders,e2e,stages", help="comma-separated parts"
     )
     parser.add_argument("--seconds", type=float, default=INGEST_SECONDS, help="ingest duration")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
@@ -530,7 +567,7 @@ def main() -> None:
         },
         "load_generator": f"{loadgen.tool()} on the same machine",
         "cpu_busy_before": busy,
-        "targets": TARGETS,
+        "targets": {**TARGETS, "orders": order_delivery.TARGETS},
     }
     print(
         f"bench: {results['load_generator']}; PostgreSQL: {pg_problem or 'available'}; "
@@ -552,17 +589,13 @@ def main() -> None:
                     results["ingest"] = ingest(rows, folder, load)
             del load
         if "delivery" in parts:
-            sqlite_url = f"sqlite:///{folder / 'delivery.sqlite3'}"
-            results["delivery"] = [
-                guarded("SQLite", lambda: delivery_row("SQLite", sqlite_url, folder))
-            ]
-            if pg_problem:
-                results["delivery"].append({"row": "PostgreSQL", "skipped": pg_problem})
-            else:
-                with pg.fresh_database() as url:
-                    results["delivery"].append(
-                        guarded("PostgreSQL", lambda: delivery_row("PostgreSQL", url, folder))
-                    )
+            results["delivery"] = on_each_store(
+                lambda label, url: delivery_row(label, url, folder), folder, pg_problem
+            )
+        if "orders" in parts:
+            results["orders"] = on_each_store(
+                lambda label, url: order_delivery.run(label, url, folder), folder, pg_problem
+            )
         if "e2e" in parts:
             e2e_url = f"sqlite:///{folder / 'e2e.sqlite3'}"
             results["e2e"] = guarded("end to end", lambda: end_to_end(e2e_url, folder))
