@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from service.domain import RecordKind
-from tests.perf import order_delivery
+from tests.perf import order_delivery, order_latency
 from tests.perf.whole_order import Batch, Expected, kind_summary, minimum_requests
 
 
@@ -71,3 +73,15 @@ def test_a_tiny_whole_order_delivery_ends_with_every_record_held(tmp_path: Path)
     assert order_delivery.checks(row) == {"requests": True, "full": True, "no_429": True}
     text = "\n".join(order_delivery.report([row]))
     assert "associations:line_items/orders" in text and "PASS" in text
+
+
+def test_a_tiny_end_to_end_run_times_every_accepted_order(tmp_path: Path) -> None:
+    row = order_latency.run(f"sqlite:///{tmp_path / 'e2e.sqlite3'}", tmp_path, orders=3, rate=10)
+    assert row["accepted"] == 3
+    assert len(row["per_order_ms"]) == 3
+    # An order is whole only once its line items exist: its lines are associated after.
+    assert all(0 < lines <= whole < 30_000 for lines, whole in row["per_order_ms"])
+    slowest = max(whole for _, whole in row["per_order_ms"])
+    assert row["order_ms"]["max"] == pytest.approx(slowest, abs=0.05)  # rounded to 0.1 ms
+    text = "\n".join(order_latency.report(row))
+    assert "the whole order" in text and "accepted 3/3" in text

@@ -20,8 +20,9 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
 3. Delivery of the whole order (`orders`, tests/perf/order_delivery.py): 250 orders of 3
    lines stored as a burst while one worker runs; HubSpot requests by kind against the
    fewest the batch limits allow, until the emulator holds every record and association.
-4. End to end (`e2e`): 5 orders/s of one line item for 20 s through web, store, worker and
-   emulator; from the 202 to the record's createdAt in the emulator.
+4. End to end (`e2e`, tests/perf/order_latency.py): 5 orders/s of 3 lines for 20 s through
+   web, store, worker and emulator; from each 202 to its line items' createdAt in the
+   emulator, and to the moment the emulator held its whole order associated.
 5. Memory: peak RSS (VmHWM) of each gunicorn worker during 1 and of the worker during 2
    and 3.
 6. Stages (`stages`): the CPU each step of an ingest request costs, timed in one process
@@ -53,12 +54,11 @@ from service.sources import shopify
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, records
-from tests.perf import loadgen, order_delivery, pg, pool, stages
+from tests.perf import loadgen, order_delivery, order_latency, pg, pool, stages
 from tests.perf.harness import (
     BARE_APP,
     EMULATOR_LATENCY,
     GUNICORN,
-    LINGER,
     RATE_LIMIT,
     RATE_WINDOW,
     RELAY,
@@ -89,8 +89,6 @@ POOL_SIZE = 50_000
 WARMUP = 60
 DELIVERY_ITEMS = 20_000
 BATCH = 100
-E2E_RATE = 5.0
-E2E_SECONDS = 20.0
 
 TARGETS = {
     "ingest_ratio": 0.5,
@@ -99,7 +97,6 @@ TARGETS = {
     "delivery_items_per_s": 0.95 * RATE_LIMIT * BATCH / RATE_WINDOW,
     "delivery_mean_batch": 98.0,
     "delivery_429s": 0,
-    "e2e_p99_ms": (LINGER + 1.0) * 1000,
     "rss_mb": 120.0,
 }
 
@@ -290,58 +287,6 @@ def delivery_row(label: str, url: str, folder: Path) -> dict[str, Any]:
     }
 
 
-# --- 3. end to end -----------------------------------------------------------------------
-
-
-def end_to_end(url: str, folder: Path) -> dict[str, Any]:
-    count = int(E2E_RATE * E2E_SECONDS)
-    say(f"end to end: {count} orders at {E2E_RATE:g}/s, RELAY_LINGER_SECONDS default")
-    engine = migrated(url)
-    engine.dispose()
-    first = 8_500_000_000_000
-    orders = pool.build(count, SECRET, first_order_id=first, lines=1)
-    emulator_args, emulator_port = start_emulator()
-    emulator_url = f"http://127.0.0.1:{emulator_port}"
-    metrics = folder / "metrics-e2e"
-    env = web_env(url, metrics, HUBSPOT_BASE_URL=emulator_url, RELAY_SANDBOX="true")
-    port = int(env["PORT"])
-    with (
-        run_process(emulator_args, base_env()) as emulator,
-        run_process([*GUNICORN, SERVICE_APP], env) as web,
-        run_process([RELAY, "worker"], worker_env(url, emulator_url, metrics)) as worker,
-    ):
-        wait_http(f"{emulator_url}/_emulator/stats", timeout=30, process=emulator)
-        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=30, process=web)
-        wait_for(lambda: len(children(web.pid)) >= 2, 30, "two gunicorn workers")
-        wait_output(worker, "worker_started", 30)
-        answered: dict[str, float] = {}
-        statuses: dict[int, int] = {}
-        began = time.monotonic()
-        for n, raw in enumerate(orders):
-            time.sleep(max(0.0, began + n / E2E_RATE - time.monotonic()))
-            status, at = send_raw(port, raw)
-            statuses[status] = statuses.get(status, 0) + 1
-            if status == 202:
-                answered[f"shopify:{pool.SHOP}:{(first + n) * 10 + 1}"] = at
-
-        def arrived() -> bool:
-            return set(answered) <= set(emulator_get(emulator_port, "records"))
-
-        wait_for(arrived, 30, "every line item in the emulator", 0.2)
-        records = emulator_get(emulator_port, "records")
-    latencies = sorted(iso_seconds(records[key]["createdAt"]) - at for key, at in answered.items())
-    pick = loadgen._percentile
-    return {
-        "orders": count,
-        "accepted": len(answered),
-        "statuses": {str(k): v for k, v in statuses.items()},
-        "p50_ms": pick(latencies, 50) * 1000,
-        "p99_ms": pick(latencies, 99) * 1000,
-        "max_ms": latencies[-1] * 1000,
-        "linger_s": LINGER,
-    }
-
-
 # --- the report --------------------------------------------------------------------------
 
 
@@ -351,7 +296,7 @@ def report(results: dict[str, Any]) -> str:
         ("ingest", report_ingest),
         ("delivery", report_delivery),
         ("orders", order_delivery.report),
-        ("e2e", report_end_to_end),
+        ("e2e", order_latency.report),
     )
     for part, lines in parts:
         if part in results:
@@ -484,19 +429,6 @@ def report_delivery(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def report_end_to_end(row: dict[str, Any]) -> list[str]:
-    t = TARGETS
-    if "failed" in row:
-        return [f"4. End to end: FAILED: {row['failed']}"]
-    return [
-        f"4. End to end: {row['orders']} orders at {E2E_RATE:g}/s (1 line item), SQLite, "
-        f"linger {LINGER:g} s: webhook 202 -> record in the emulator",
-        f"   p50 {row['p50_ms']:.0f} ms   p99 {row['p99_ms']:.0f} ms"
-        f"   max {row['max_ms']:.0f} ms   accepted {row['accepted']}/{row['orders']}   "
-        f"p99 <= {t['e2e_p99_ms']:.0f} ms: {mark(row['p99_ms'] <= t['e2e_p99_ms'])}",
-    ]
-
-
 def report_memory(results: dict[str, Any]) -> list[str]:
     memory = (
         [
@@ -567,7 +499,7 @@ def main() -> None:
         },
         "load_generator": f"{loadgen.tool()} on the same machine",
         "cpu_busy_before": busy,
-        "targets": {**TARGETS, "orders": order_delivery.TARGETS},
+        "targets": {**TARGETS, "orders": order_delivery.TARGETS, "e2e": order_latency.TARGETS},
     }
     print(
         f"bench: {results['load_generator']}; PostgreSQL: {pg_problem or 'available'}; "
@@ -598,7 +530,7 @@ def main() -> None:
             )
         if "e2e" in parts:
             e2e_url = f"sqlite:///{folder / 'e2e.sqlite3'}"
-            results["e2e"] = guarded("end to end", lambda: end_to_end(e2e_url, folder))
+            results["e2e"] = guarded("end to end", lambda: order_latency.run(e2e_url, folder))
         if "stages" in parts:
             say(f"stages: {stages.ORDERS:,} orders through each step in one process")
             results["stages"] = stages.measure(stages.ORDERS, folder)
