@@ -17,9 +17,9 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
    `relay hubspot emulator` (100 requests / 10 s, 100 ms latency). The shared budget
    starts full, as after any backlog longer than a window, so the figure is the steady
    rate (a cold start would burst 100 requests first and overstate it).
-3. Delivery of the whole order (`orders`, tests/perf/order_delivery.py): 250 orders of 3
-   lines stored as a burst while one worker runs; HubSpot requests by kind against the
-   fewest the batch limits allow, until the emulator holds every record and association.
+3. Delivery of the whole order (`orders`, tests/perf/order_delivery.py): a backlog of 250
+   orders of 3 lines delivered by one worker; HubSpot requests by kind against the fewest
+   the batch limits allow, until the emulator holds every record and association.
 4. End to end (`e2e`, tests/perf/order_latency.py): 5 orders/s of 3 lines for 20 s through
    web, store, worker and emulator; from each 202 to its line items' createdAt in the
    emulator, and to the moment the emulator held its whole order associated.

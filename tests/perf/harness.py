@@ -8,6 +8,7 @@ per 10 s) with 100 ms of latency on every call.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -88,6 +89,14 @@ def wait_output(process: Process, text: str, timeout: float) -> None:
         return text in process.output()
 
     wait_for(seen, timeout, f"{text!r} from {process.args[1:3]}")
+
+
+def logged_at(process: Process, event: str) -> float:
+    """When `process` logged `event`: the `ts` of its first JSON log line naming it."""
+    for line in process.output().splitlines():
+        if line.startswith("{") and f'"event": "{event}"' in line:
+            return iso_seconds(json.loads(line)["ts"])
+    raise RuntimeError(f"no {event!r} in the log of {process.args[1:3]}")
 
 
 def web_env(database_url: str, metrics_dir: Path, **extra: str) -> dict[str, str]:
