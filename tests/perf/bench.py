@@ -69,6 +69,7 @@ from tests.perf.harness import (
     iso_seconds,
     mark,
     migrated,
+    not_run,
     say,
     send_raw,
     start_emulator,
@@ -328,15 +329,6 @@ def header(results: dict[str, Any]) -> list[str]:
             "before the bench started; figures are pessimistic."
         )
     return out
-
-
-def not_run(row: dict[str, Any]) -> str | None:
-    """Why a row has no figures (skipped or failed), or None when it has them."""
-    if "skipped" in row:
-        return f"skipped: {row['skipped']}"
-    if "failed" in row:
-        return f"FAILED: {row['failed']}"
-    return None
 
 
 def report_ingest(rows: list[dict[str, Any]]) -> list[str]:

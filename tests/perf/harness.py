@@ -54,6 +54,15 @@ def guarded(label: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"row": label, "failed": message}
 
 
+def not_run(row: dict[str, Any]) -> str | None:
+    """Why a row has no figures (skipped or failed), or None when it has them."""
+    if "skipped" in row:
+        return f"skipped: {row['skipped']}"
+    if "failed" in row:
+        return f"FAILED: {row['failed']}"
+    return None
+
+
 def migrated(url: str) -> sa.Engine:
     engine = make_engine(url)
     migrate.upgrade(engine)
