@@ -121,6 +121,7 @@ def run(
         accepted = Expected.of(wanted[n] for n in answered)
         holdings = wait_until_held(emulator_port, accepted, worker, timeout=30)
         timeline = batches(emulator_get(emulator_port, "timeline"))
+        stats = emulator_get(emulator_port, "stats")
     held_at = link_moments(holdings, timeline, expected)
     lines_ms, order_ms = [], []
     for n, at in answered.items():
@@ -133,6 +134,8 @@ def run(
         "rate": rate,
         "accepted": len(answered),
         "linger_s": LINGER,
+        "requests": stats["requests"],
+        "rate_limited": stats["rate_limited"],
         "lines_ms": summary(lines_ms),
         "order_ms": summary(order_ms),
         "per_order_ms": [
@@ -199,5 +202,9 @@ def report(row: dict[str, Any]) -> list[str]:
             f"   {label:<44}{ms['p50']:>8.0f}{ms['p99']:>8.0f}{ms['max']:>8.0f}   "
             f"p99 <= {TARGETS[target]:.0f} ms: {mark(ms['p99'] <= TARGETS[target])}"
         )
-    out.append(f"   accepted {row['accepted']}/{row['orders']}")
+    out.append(
+        f"   accepted {row['accepted']}/{row['orders']}; {row['requests']} HubSpot requests "
+        f"({row['requests'] / max(1, row['accepted']):.2f} an order), "
+        f"{row['rate_limited']} answered 429"
+    )
     return out
