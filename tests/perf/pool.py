@@ -1,4 +1,5 @@
-"""Pre-signed request pools: every request a distinct Shopify order with a valid signature.
+"""Pre-signed request pools: every request a distinct Shopify order, of a distinct buyer,
+with a valid signature.
 
 Signing happens before a run, so the load generator only replays bytes. Each entry is a
 complete raw HTTP/1.1 request (request line, headers, body), which both wrk (through a Lua
@@ -16,15 +17,21 @@ SHOP = "bench-shop.myshopify.com"
 PATH = "/webhooks/shopify"
 
 
+def buyer_email(order_id: int) -> str:
+    """Each order its own buyer, as in a shop's traffic, so every order stores a contact."""
+    return f"buyer-{order_id}@example.com"
+
+
 def order_payload(order_id: int, lines: int) -> dict[str, Any]:
     """A realistic Shopify order with `lines` line items, ids derived from `order_id`."""
+    email = buyer_email(order_id)
     if lines == 3:
-        return samples.shopify_order(order_id)
+        return samples.shopify_order(order_id, email=email)
     items = [
         samples.shopify_line_item(order_id * 10 + n, f"Item {n} - Blue", "2", "9.50", sku=f"S{n}")
         for n in range(1, lines + 1)
     ]
-    return samples.shopify_order(order_id, line_items=items)
+    return samples.shopify_order(order_id, line_items=items, email=email)
 
 
 def raw_request(path: str, body: bytes, headers: dict[str, str], host: str) -> bytes:

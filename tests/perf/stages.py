@@ -174,7 +174,7 @@ def measure(count: int, folder: Path) -> list[tuple[str, float | str]]:
 
 def report(rows: list[tuple[str, float | str]], count: int) -> str:
     out = [
-        f"5. Where an ingest request's CPU goes: {count:,} distinct Shopify orders (3 line "
+        f"6. Where an ingest request's CPU goes: {count:,} distinct Shopify orders (3 line "
         "items), in one process, no HTTP server (python -m tests.perf.stages)",
         f"   {'stage':<44}{'us/order':>10}",
     ]
