@@ -71,6 +71,7 @@ class Worker:
             halts=self.halts,
             portal=self.portal_facts,
         )
+        self._claiming = {kind: threading.Lock() for kind in self.kinds}
         self._facts: portal.PortalFacts | None = None
         self._facts_lock = threading.Lock()
         # lease_owner holds 64 characters: a cloud host name alone can be longer.
@@ -87,15 +88,19 @@ class Worker:
             if kind is order_kind(self.config) and self.portal_facts(kind) is None:
                 continue  # its stages are unknown; the other kinds go on
             owner = f"{self._name}:{uuid.uuid4().hex[:12]}"
-            batch = queue.claim(
-                self.engine,
-                kind,
-                owner=owner,
-                now=now,
-                limit=self.limits[kind],
-                lease_seconds=self.config.lease_seconds,
-                linger_seconds=self.config.linger_seconds,
-            )
+            # One claim of a kind at a time in this process: two at once would each skip
+            # the rows the other is locking and send one batch's worth as two partial ones
+            # (seen on PostgreSQL: 100 + 73 + 77 orders instead of 100 + 100 + 50).
+            with self._claiming[kind]:
+                batch = queue.claim(
+                    self.engine,
+                    kind,
+                    owner=owner,
+                    now=self.clock(),
+                    limit=self.limits[kind],
+                    lease_seconds=self.config.lease_seconds,
+                    linger_seconds=self.config.linger_seconds,
+                )
             if batch:
                 self.delivery.deliver(kind, owner, batch)
                 return len(batch)
@@ -104,10 +109,11 @@ class Worker:
     def _ready(self, now: float) -> list[RecordKind]:
         """Kinds with a full batch due, or a partial one that lingered long enough.
 
-        Associations also wait while either of their ends' kinds is ready or in flight:
-        the ends being delivered now would otherwise make a second, partial batch of
-        associations right after this one. They wait at most ASSOCIATION_HOLD_SECONDS, so
-        a steady stream of orders cannot hold them back for good."""
+        Associations also wait while either of their ends' kinds is in flight: the ends
+        being delivered now would otherwise make a second, partial batch of associations
+        right after this one. (Ends that are due go first anyway, by priority.) They wait
+        at most ASSOCIATION_HOLD_SECONDS, so a steady stream of orders cannot hold them
+        back for good."""
         open_kinds = {k: n for k, n in self.limits.items() if not self.halts.blocked(k, now)}
         work = queue.due_work(self.engine, now=now, limits=open_kinds)
         ready = {
@@ -116,7 +122,7 @@ class Worker:
             if due.oldest is not None
             and (due.count >= open_kinds[kind] or due.oldest <= now - self.config.linger_seconds)
         }
-        busy = ready | {kind for kind, due in work.items() if due.in_flight}
+        busy = {kind for kind, due in work.items() if due.in_flight}
         held = {
             kind
             for kind in ready

@@ -5,14 +5,11 @@ Each update runs as one statement with bind parameters for every item, in one dr
 owns the lease. Rows are locked in key order, as ingest locks them, so the two never
 deadlock.
 
-When an object gets its first HubSpot id, or a different one (the record was deleted in
-HubSpot and the upsert made a new one), the associations it is an end of are touched in
-the same transaction: where the id replaced another, a delivered or dead one is sent
-again; a waiting one becomes due from now (so a partial batch of associations lingers
-from the moment it could be sent). When an object becomes a dead letter, the
-associations waiting for it become dead letters too, naming it: they could never be
-sent, and an operator sees why on the order (replaying the object replays them,
-`reads.replay`).
+When an object's HubSpot id replaces another (the record was deleted in HubSpot and the
+upsert made a new one), the associations it is an end of are sent again, in the same
+transaction. When an object becomes a dead letter, the associations waiting for it
+become dead letters too, naming it: they could never be sent, and an operator sees why
+on the order (replaying the object replays them, `reads.replay`).
 """
 
 from __future__ import annotations
@@ -183,34 +180,28 @@ def _touch(
     moved: list[DeliveredItem],
     now: float,
 ) -> None:
-    """Associations of `association` kind whose `end` just got a HubSpot id: waiting ones
-    become due now; where the id replaced another, sent and dead ones go again too (a
-    first id does not revive an association buried for its other end)."""
-    if not moved:
+    """Associations of `association` kind whose `end`'s HubSpot id replaced another: sent
+    and dead ones go again. (A first id needs nothing: waiting associations are due once
+    both ends have ids; and it does not revive one buried for its other end.)"""
+    replaced = [item for item in moved if item.previous_id is not None]
+    if not replaced:
         return
 
-    def of(items: list[DeliveredItem]) -> ColumnElement[bool]:
-        return associations_of(association, end, items)
-
-    replaced = [item for item in moved if item.previous_id is not None]
-    if replaced:
-        settled = _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value])
-        conn.execute(
-            update(records)
-            .where(of(replaced), settled)
-            .values(
-                state=PENDING,
-                version=_c.version + 1,
-                attempts=0,
-                next_attempt_at=now,
-                pending_since=now,
-                dead_at=None,
-                last_error=None,
-                updated_at=now,
-            )
+    settled = _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value])
+    conn.execute(
+        update(records)
+        .where(associations_of(association, end, replaced), settled)
+        .values(
+            state=PENDING,
+            version=_c.version + 1,
+            attempts=0,
+            next_attempt_at=now,
+            pending_since=now,
+            dead_at=None,
+            last_error=None,
+            updated_at=now,
         )
-    untried = and_(_c.state == PENDING, _c.attempts == 0, _c.next_attempt_at < now)
-    conn.execute(update(records).where(of(moved), untried).values(next_attempt_at=now))
+    )
 
 
 def mark_retry(
