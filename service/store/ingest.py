@@ -109,13 +109,13 @@ def record_order(
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                status = ingest_postgres.receive(conn, write)
+                status, new = ingest_postgres.receive(conn, write), False
             else:
-                status = _receive_step_by_step(conn, write)
+                status, new = _receive_step_by_step(conn, write)
             if status is IngestStatus.DUPLICATE:
                 conn.rollback()
             elif status is IngestStatus.ACCEPTED:
-                _upsert_records(conn, write)
+                _upsert_records(conn, write, new=new)
     except DBAPIError as exc:
         raise StoreUnavailable(f"could not store order: {failure_reason(exc)}") from exc
     lines = sum(1 for item in inputs if item.kind is RecordKind.LINE_ITEM)
@@ -152,7 +152,7 @@ _ORDER_UPSERT = Prepared(
     lambda dialect: advance_order(
         dialect_insert(dialect, orders).values(
             {
-                name: bindparam("now" if name == "received_at" else name, None)
+                name: bindparam("now" if name.endswith("received_at") else name, None)
                 for name in ORDER_COLUMNS
             }
         )
@@ -167,18 +167,21 @@ _RECORD_UPSERT = Prepared(
 )
 
 
-def _receive_step_by_step(conn: Connection, write: OrderWrite) -> IngestStatus:
-    """Receipts, then the order: DUPLICATE, STALE, or ACCEPTED (line items to write)."""
+def _receive_step_by_step(conn: Connection, write: OrderWrite) -> tuple[IngestStatus, bool]:
+    """Receipts, then the order: DUPLICATE, STALE, or ACCEPTED (records to write), and
+    whether this write created the order."""
     ids = write.delivery_ids
     if ids:
         statement = _RECEIPTS.get(len(ids)) or _receipts_statement(len(ids))
         values: dict[str, object] = {"source": write.source, "now": write.now}
         values.update((f"delivery_id_{n}", delivery_id) for n, delivery_id in enumerate(ids))
         if len(statement.execute(conn, values)) < len(ids):
-            return IngestStatus.DUPLICATE  # seen before; the caller rolls back
-    if not _ORDER_UPSERT.execute(conn, write.order_values()):
-        return IngestStatus.STALE
-    return IngestStatus.ACCEPTED
+            return IngestStatus.DUPLICATE, False  # seen before; the caller rolls back
+    written = _ORDER_UPSERT.execute(conn, write.order_values())
+    if not written:
+        return IngestStatus.STALE, False
+    [(first_received_at,)] = written
+    return IngestStatus.ACCEPTED, first_received_at == write.now
 
 
 # The order's stored line items that an accepted (newer) version may have dropped.
@@ -219,12 +222,14 @@ def _with_removed_lines(conn: Connection, write: OrderWrite) -> OrderWrite:
     return replace(write, rows=[*write.rows, *removed])
 
 
-def _upsert_records(conn: Connection, write: OrderWrite) -> None:
-    """Every record of an accepted order, under the version rule, in its transaction."""
+def _upsert_records(conn: Connection, write: OrderWrite, *, new: bool) -> None:
+    """Every record of an accepted order, under the version rule, in its transaction.
+    A new order has no older lines to zero: the lookup is saved on most webhooks."""
     if conn.dialect.name == "postgresql":
         ingest_postgres.upsert_records(conn, write)  # removed lines included
         return
-    write = _with_removed_lines(conn, write)
+    if not new:
+        write = _with_removed_lines(conn, write)
     if not write.rows:
         return
     common = {

@@ -63,6 +63,7 @@ def _build_receive(_dialect: str) -> Any:
         bindparam("currency", None, type_=String),
         bindparam("source_version", None, type_=BigInteger),
         now,
+        now,
     ).where(receipts_written == bindparam("receipt_count", None, type_=Integer))
     advanced_order = advance_order(
         postgresql.insert(orders).from_select(list(ORDER_COLUMNS), order_row)

@@ -39,6 +39,9 @@ orders = Table(
     Column("currency", String(3), nullable=False),
     Column("source_version", BigInteger, nullable=False),  # order updated_at, microseconds
     Column("received_at", Float, nullable=False),
+    # When its first version was stored (NULL for orders stored before 0002): a write that
+    # finds it equal to its own time created the order, so no older lines can exist.
+    Column("first_received_at", Float),
 )
 
 # The keyed state table: one row per HubSpot record the relay keeps in step, of every kind

@@ -92,7 +92,15 @@ RECORD_COLUMNS = (
     "pending_since",
     "updated_at",
 )
-ORDER_COLUMNS = ("source", "store", "order_id", "currency", "source_version", "received_at")
+ORDER_COLUMNS = (
+    "source",
+    "store",
+    "order_id",
+    "currency",
+    "source_version",
+    "received_at",
+    "first_received_at",
+)
 
 
 def dialect_insert(dialect: str, table: Any) -> Any:
@@ -110,7 +118,7 @@ def advance_order(stmt: Any) -> Any:
             "received_at": stmt.excluded.received_at,
         },
         where=stmt.excluded.source_version > orders.c.source_version,
-    ).returning(orders.c.order_id)
+    ).returning(orders.c.first_received_at)
 
 
 def advance_records(stmt: Any) -> Any:

@@ -59,11 +59,11 @@ def test_a_connection_killed_mid_write_is_discarded_and_the_next_write_succeeds(
     store = f"lost-{uuid.uuid4().hex[:8]}.myshopify.com"
     upsert = ingest._upsert_records
 
-    def kill_my_backend_then_write(conn: sa.Connection, write: OrderWrite) -> None:
+    def kill_my_backend_then_write(conn: sa.Connection, write: OrderWrite, new: bool) -> None:
         pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-        upsert(conn, write)
+        upsert(conn, write, new=new)
 
     monkeypatch.setattr(ingest, "_upsert_records", kill_my_backend_then_write)
     with pytest.raises(StoreUnavailable) as raised:

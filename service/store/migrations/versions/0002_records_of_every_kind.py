@@ -92,6 +92,8 @@ def upgrade() -> None:
     )
     op.execute(_copy("line_items", "records", kind="line_item", into_records=True))
     op.drop_table("line_items")  # its indexes go with it
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.add_column(sa.Column("first_received_at", sa.Float(), nullable=True))
     op.create_index("ix_records_due", "records", ["state", "next_attempt_at", "kind"])
     op.create_index("ix_records_order", "records", ["source", "store", "order_id"])
     for kind, name in (("order>contact", "order_contact"), ("deal>contact", "deal_contact")):
@@ -134,5 +136,7 @@ def downgrade() -> None:
     )
     op.execute(_copy("records", "line_items", kind="line_item", into_records=False))
     op.drop_table("records")
+    with op.batch_alter_table("orders") as batch_op:
+        batch_op.drop_column("first_received_at")
     op.create_index("ix_line_items_due", "line_items", ["state", "next_attempt_at"])
     op.create_index("ix_line_items_order", "line_items", ["source", "store", "order_id"])
