@@ -3,6 +3,8 @@ each call, over real HTTP. Every answer is checked against HubSpot's OpenAPI fil
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -198,6 +200,12 @@ def test_the_log_and_timeline_cover_every_write_call(stocked: Hub) -> None:
     stocked.call("POST", ASSOCIATE, associate_body(stocked))
     l1, o1 = stocked.ids("line_items")["l1"], stocked.ids("orders")["o1"]
 
+    # An answer is marked finished just after its bytes are written: the client may read
+    # the timeline a moment before that.
+    deadline = time.monotonic() + 5
+    while not all(e["finished_at"] for e in stocked.emulator.timeline()):
+        assert time.monotonic() < deadline, "an answer was never marked finished"
+        time.sleep(0.01)
     log, timeline = stocked.emulator.requests_log(), stocked.emulator.timeline()
 
     assert [e["kind"] for e in log] == ["upsert:orders", "upsert:line_items",
