@@ -30,6 +30,7 @@ from tests.scenario.expectation import (
 from tests.scenario.timeline import (
     Resend,
     association_resends,
+    busy_at,
     faults_by_kind,
     max_in_flight,
     overlapping_sends,
@@ -285,3 +286,9 @@ def test_a_pair_refused_before_it_was_created_is_no_resend() -> None:
 
     assert association_resends(timeline, kills=[], read_timeout=2.0) == []
     assert faults_by_kind(timeline) == {"associations:line_items/orders": {"429": 1, "503": 1}}
+
+
+def test_a_kill_counts_as_mid_batch_only_near_a_request() -> None:
+    timeline = [link_entry(1.0, 1.1, 201, "1>9"), link_entry(5.0, 5.2, 503, "2>9")]
+
+    assert busy_at(timeline, [1.05, 2.0, 3.5, 5.1]) == 3

@@ -46,7 +46,14 @@ from tests.scenario.harness import (
     wait_until,
 )
 from tests.scenario.private_postgres import PrivatePostgres
-from tests.scenario.timeline import SUCCESS, max_in_flight, overlapping_sends
+from tests.scenario.timeline import (
+    SUCCESS,
+    association_resends,
+    busy_at,
+    faults_by_kind,
+    max_in_flight,
+    overlapping_sends,
+)
 
 pytestmark = pytest.mark.scenario
 
@@ -212,26 +219,43 @@ def test_three_workers_deliver_every_line_item_without_overlap_within_the_budget
         stack.assert_running()
 
 
-# --- 2. workers killed at random while HubSpot misbehaves ----------------------------------
+# --- 2. workers killed at random while HubSpot misbehaves on every call kind --------------
 
-CHAOS = {"postgres": (100, 5), "sqlite": (60, 5)}
-FAULTS = {"500": 0.10, "502": 0.05, "503": 0.05, "429": 0.10, "timeout": 0.05, "423": 0.02}
+CHAOS = {"postgres": (90, 3), "sqlite": (60, 3)}  # orders x line items, three versions each
+# Drawn for every write call: the upserts of each type and the association writes alike.
+# 429s are scripted, one per call kind, not drawn: each pauses every worker for HubSpot's
+# 10 s window, and a few drawn ones would take the scenario past its time; so would a
+# higher rate of 5xx, whose retries back off exponentially.
+FAULTS = {"500": 0.05, "502": 0.03, "503": 0.03, "timeout": 0.03, "423": 0.02}
+CALL_KINDS = (
+    "upsert:contacts",
+    "upsert:orders",
+    "upsert:line_items",
+    "associations:line_items/orders",
+    "associations:orders/contacts",
+)
+FIVE_XX = frozenset({"500", "502", "503", "504"})
+READ_TIMEOUT = 2.0  # the workers' RELAY_HUBSPOT_TIMEOUT_SECONDS (Stack.start_workers)
+KILLS = 8
 
 
 class Chaos(threading.Thread):
-    """SIGKILLs a random worker at random moments and starts it again, `kills` times."""
+    """SIGKILLs a random worker at random moments (0.5 s to `spacing` apart) and starts it
+    again, `kills` times."""
 
-    def __init__(self, stack: Stack, rng: random.Random, kills: int) -> None:
+    def __init__(self, stack: Stack, rng: random.Random, kills: int, spacing: float) -> None:
         super().__init__(name="chaos", daemon=True)
-        self.stack, self.rng, self.kills = stack, rng, kills
+        self.stack, self.rng, self.kills, self.spacing = stack, rng, kills, spacing
         self.done = 0
+        self.kill_times: list[float] = []  # epoch seconds, the emulator's clock
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             for _ in range(self.kills):
-                time.sleep(self.rng.uniform(0.5, 3.0))
+                time.sleep(self.rng.uniform(0.5, self.spacing))
                 victim = self.rng.randrange(len(self.stack.workers))
+                self.kill_times.append(time.time())
                 self.stack.kill_worker(victim)
                 time.sleep(self.rng.uniform(0.1, 1.5))
                 self.stack.restart_worker(victim)
@@ -240,55 +264,90 @@ class Chaos(threading.Thread):
             self.error = exc
 
 
+def chaos_orders(rng: random.Random, orders: int, per_order: int) -> list[OrderVersion]:
+    """Every order placed, shipped, then delivered, cancelled or refunded; a third as many
+    buyers as orders, and every seventh order a guest."""
+    return [
+        make_order(rng, index, per_order, version, people=max(1, orders // 3))
+        for index in range(orders)
+        for version in (0, 1, 2)
+    ]
+
+
 @pytest.mark.timeout(360)
 def test_workers_killed_at_random_under_hubspot_faults_deliver_the_exact_final_state(
     database_url: str, tmp_path: Path
 ) -> None:
+    """Three workers SIGKILLed at random and restarted while HubSpot answers 5xx and 429
+    to every kind of write call: HubSpot ends with exactly the whole newest order of each
+    (stage, totals, buyer, lines, associations), the store with every record delivered,
+    and no association pair that HubSpot confirmed to a live worker is sent again."""
     store = store_of(database_url)
     orders, per_order = CHAOS[store]
     rng = random.Random(20261127)
     with Stack(f"chaos-{store}", database_url, tmp_path / "procs") as stack:
         stack.start_emulator(rate_limit=100, latency=0.05)
-        stack.configure_emulator(fault_rates=FAULTS, timeout_seconds=2.2, seed=7)
-        # Every kind at least once, whatever the draws: then 37% of calls fail at random.
-        stack.script_faults("500", "429", "timeout", "423", "502", "503")
+        stack.configure_emulator(
+            fault_rates=FAULTS, fault_calls=["upsert", "associations"], timeout_seconds=2.2, seed=7
+        )
+        # Each call kind a 429 and a 5xx, whatever the draws: the 429 first, so the kinds
+        # that start together share one pause. Then every other fault at least once.
+        for kind in CALL_KINDS:
+            stack.script_faults("429", "503", calls=kind)
+        stack.script_faults("500", "timeout", "423", "502")
         stack.db_upgrade()
         stack.start_web()
         stack.start_workers(3)
         expectation = Expectation()
         deliveries = []
-        for index in range(orders):
-            for version in (0, 1):  # a create and an update, sent in any order
-                order = make_order(rng, index, per_order, version)
-                expectation.sent(order)
-                deliveries.append(shopify_delivery(order))
+        for order in chaos_orders(rng, orders, per_order):  # sent in any order
+            expectation.sent(order)
+            deliveries.append(shopify_delivery(order))
         rng.shuffle(deliveries)
         driver = Driver(f"{stack.web_url}/webhooks/shopify", concurrency=6)
-        chaos = Chaos(stack, random.Random(99), kills=5)
+        # Spread over the delivery, which the 429 pauses stretch to most of a minute.
+        chaos = Chaos(stack, random.Random(99), kills=KILLS, spacing=6.0)
 
         chaos.start()
         answers = driver.send_all(deliveries)
-        chaos.join(timeout=60)
-        assert chaos.error is None and not chaos.is_alive()
         assert_all_accepted(answers)
         stack.wait_delivered(expectation, timeout=180)
-
         reached = time.monotonic() - stack.started
-        assert_store_settled(database_url, expectation.record_counts())
-        timeline = stack.emulator("timeline")
+        chaos.join(timeout=60)
+        assert chaos.error is None and chaos.done == KILLS
+
+        counts = expectation.record_counts()
+        assert_store_settled(database_url, counts)
+        stack.assert_holds(expectation)  # no retry of an older version landed after
+        timeline, stats = stack.emulator("timeline"), stack.emulator("stats")
+        faulted = faults_by_kind(timeline)
+        resends = association_resends(timeline, chaos.kill_times, read_timeout=READ_TIMEOUT)
         stack.figures(
             orders * per_order,
             driver,
+            records=sum(counts.values()),
             kills=chaos.done,
+            kills_mid_batch=busy_at(timeline, chaos.kill_times),
             hubspot_reached_s=f"{reached:.1f}",
+            faults_by_kind=json.dumps(faulted, separators=(",", ":")),
+            association_resends_after_a_kill=len(resends),
             overlapping=len(overlapping_sends(timeline)),
         )
-        stats = stack.emulator("stats")
         injected = {s for s in stats["by_status"] if s not in ("200", "201", "207")}
         assert {"423", "429", "500", "502", "503", "504"} <= injected, stats
+        for kind in CALL_KINDS:
+            met = set(faulted.get(kind, {}))
+            assert "429" in met and met & FIVE_XX, (kind, faulted)
+        # Both ends of every pair existed when it was sent: no association was refused.
+        partial = [
+            e for e in timeline if e["kind"].startswith("associations") and e["status"] == 207
+        ]
+        assert partial == []
         # A killed worker's batch waits out its lease; a timed-out one its backoff: never
-        # is a line item in two requests HubSpot is answering at once.
+        # is a record or a pair in two requests HubSpot is answering at once.
         assert overlapping_sends(timeline) == []
+        # A pair goes again only when its confirmation died with the worker.
+        assert [resend for resend in resends if resend.lost is None] == []
         stack.assert_running()
 
 

@@ -106,3 +106,12 @@ def _answer_lost(
         if sent <= kill <= answered + grace:
             return f"a worker was SIGKILLed {kill - answered:+.2f} s from the answer"
     return None
+
+
+def busy_at(timeline: Timeline, moments: Sequence[float], after: float = 1.0) -> int:
+    """How many of `moments` fell while a write call was in flight or within `after`
+    seconds of its answer, while its worker was still recording the outcome."""
+    return sum(
+        any(float(e["received_at"]) <= moment <= _end(e) + after for e in timeline)
+        for moment in moments
+    )
