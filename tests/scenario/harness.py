@@ -7,14 +7,14 @@
         stack.start_workers(3)
         driver = Driver(stack.web_url)
         driver.send_all(deliveries)
-        stack.wait_delivered(expectation.expected(), timeout=120)
+        stack.wait_delivered(expectation, timeout=120)
 
 Every process runs in its own process group with its output in a file under `workdir`;
 leaving the block stops them all (SIGTERM to the group, then SIGKILL), and when the block
 raises, the tail of every process's output is printed, so pytest shows it with the failure.
 
-The expectation is computed from what the driver sent (the newest `updated_at` of an
-order wins), from the values the test chose, never through `service.mapping`.
+`wait_delivered` waits until HubSpot holds exactly what `tests.scenario.expectation`
+computes from the orders sent: line items, order records, contacts and associations.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,21 +39,27 @@ from typing import Any
 import requests
 
 from service import samples
+from tests.scenario.expectation import (
+    SHOP,
+    SYSTEM_PROPERTIES,
+    CrmState,
+    Expectation,
+    OrderPipeline,
+    OrderVersion,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RELAY = str(BIN / "relay")
 GUNICORN = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "service.app:create_app()"]
 
-SHOP = "scenario-shop.myshopify.com"
 # Secrets with `&` and `;`: they travel through the environment and must still sign.
 SHOPIFY_SECRET = "shpss_scn&secret;one"
 WOO_SECRET = "wc_scn;secret&two"
 API_KEY = "scenario-api-key-0123456789"
-CURRENCY = "USD"
-# Properties the emulator adds to every record; the rest must equal what was sent.
-SYSTEM_PROPERTIES = frozenset({"hs_object_id", "createdate", "hs_lastmodifieddate"})
-ID_PROPERTY = "external_line_item_id"
+HUBSPOT_TOKEN = "sandbox-token"
+# The object types the relay writes with HUBSPOT_ORDER_OBJECT=orders, its default.
+RECORD_TYPES = ("line_items", "orders", "contacts")
 TAIL_LINES = 80
 
 
@@ -197,6 +202,8 @@ class Stack:
         self.emulator_url = ""
         self.web_url = ""
         self.web: Proc | None = None
+        self.order_pipeline: OrderPipeline | None = None
+        self.api_read_at = 0.0  # when the test itself last called HubSpot's API
         self.worker_restarts = 0
         self.started = time.monotonic()
         self.http = requests.Session()
@@ -236,8 +243,23 @@ class Stack:
         proc = self._spawn("emulator", args, clean_env())
         self.emulator_url = f"http://127.0.0.1:{port}"
         wait_http(f"{self.emulator_url}/_emulator/stats", proc, timeout=20)
+        self.order_pipeline = OrderPipeline.from_answer(self.api_get("/crm/v3/pipelines/orders"))
         if config:
             self.configure_emulator(**config)
+
+    def api_get(self, path: str) -> Any:
+        """A read through HubSpot's own API, as a client makes it. It takes a slot of the
+        emulator's rate window, which the relay's budget does not know of."""
+        headers = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
+        response = self.http.get(f"{self.emulator_url}{path}", headers=headers, timeout=10)
+        self.api_read_at = time.monotonic()
+        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def wait_rate_window_clear(self, window: float = 10.0) -> None:
+        """Until the test's own API calls have left HubSpot's rolling window, for scenarios
+        where the relay alone must fill it."""
+        time.sleep(max(0.0, self.api_read_at + window + 0.1 - time.monotonic()))
 
     def configure_emulator(self, **config: Any) -> dict[str, Any]:
         response = self.http.post(f"{self.emulator_url}/_emulator/config", json=config, timeout=5)
@@ -245,11 +267,13 @@ class Stack:
         result: dict[str, Any] = response.json()
         return result
 
-    def script_faults(self, *faults: str) -> None:
-        """The next upserts answer these faults, in order (then `fault_rates` apply)."""
-        response = self.http.post(
-            f"{self.emulator_url}/_emulator/script", json={"faults": list(faults)}, timeout=5
-        )
+    def script_faults(self, *faults: str, calls: str | None = None) -> None:
+        """The next write calls (of the kind or prefix `calls`) answer these faults, in
+        order; then `fault_rates` apply."""
+        script: dict[str, Any] = {"faults": list(faults)}
+        if calls is not None:
+            script["calls"] = calls
+        response = self.http.post(f"{self.emulator_url}/_emulator/script", json=script, timeout=5)
         assert response.status_code == 200, response.text
 
     def emulator(self, what: str) -> Any:
@@ -266,7 +290,7 @@ class Stack:
             "SHOPIFY_WEBHOOK_SECRETS": f"old-rotated&secret,{SHOPIFY_SECRET}",
             "WOOCOMMERCE_WEBHOOK_SECRETS": WOO_SECRET,
             "RELAY_API_KEYS": API_KEY,
-            "HUBSPOT_ACCESS_TOKEN": "sandbox-token",
+            "HUBSPOT_ACCESS_TOKEN": HUBSPOT_TOKEN,
             "HUBSPOT_BASE_URL": self.emulator_url or "http://127.0.0.1:9",
             "HUBSPOT_RATE_LIMIT": "100",
             "RELAY_SANDBOX": "false",
@@ -334,16 +358,33 @@ class Stack:
             for key, record in self.emulator("records").items()
         }
 
-    def wait_delivered(self, expected: Mapping[str, Mapping[str, str]], timeout: float) -> None:
-        """Wait until the emulator holds exactly `expected`; fail with a diff at the deadline."""
+    def hubspot(self) -> CrmState:
+        """What the emulator holds of every type the relay writes, and the associations."""
+        records = {kind: self.emulator(f"records?type={kind}") for kind in RECORD_TYPES}
+        return CrmState.from_emulator(records, self.emulator("associations"))
+
+    def wait_delivered(self, expectation: Expectation, timeout: float) -> CrmState:
+        """Wait until the emulator holds exactly what `expectation` says; fail with the
+        difference at the deadline."""
+        assert self.order_pipeline is not None, "start_emulator reads the pipeline"
+        expected = expectation.expected(self.order_pipeline)
         deadline = time.monotonic() + timeout
-        actual: dict[str, dict[str, str]] = {}
         while time.monotonic() < deadline:
-            actual = self.records()
-            if actual == expected:
-                return
+            # Associations go last; the whole snapshot (megabytes for thousands of
+            # records, on the cores the relay uses) is read once their count is reached.
+            if len(self.emulator("associations")) == len(expected.associations):
+                actual = self.hubspot()
+                if actual == expected:
+                    return actual
             time.sleep(0.5)
-        raise AssertionError(describe_difference(expected, actual))
+        raise AssertionError(expected.difference(self.hubspot()))
+
+    def assert_holds(self, expectation: Expectation) -> None:
+        """HubSpot still holds exactly the expected state (nothing older landed since)."""
+        assert self.order_pipeline is not None, "start_emulator reads the pipeline"
+        expected = expectation.expected(self.order_pipeline)
+        actual = self.hubspot()
+        assert actual == expected, expected.difference(actual)
 
     def figures(self, line_items: int, driver: Driver | None = None, **extra: Any) -> str:
         stats = self.emulator("stats")
@@ -356,7 +397,8 @@ class Stack:
             f"line_items={line_items}",
             f"faults={sum(faults.values())} {json.dumps(faults, separators=(',', ':'))}",
             f"worker_restarts={self.worker_restarts}",
-            f"hubspot_requests={stats['upsert_requests']}",
+            f"hubspot_requests={stats['requests']}",
+            f"by_kind={json.dumps(dict(sorted(stats['by_kind'].items())), separators=(',', ':'))}",
             f"429s={stats['rate_limited']}",
             f"max_in_window={stats['max_in_window']}",
         ]
@@ -387,82 +429,7 @@ def wait_http(url: str, proc: Proc, timeout: float) -> None:
     raise AssertionError(f"{url} did not answer 200 within {timeout} s ({last})")
 
 
-def describe_difference(
-    expected: Mapping[str, Mapping[str, str]], actual: Mapping[str, Mapping[str, str]]
-) -> str:
-    missing = sorted(set(expected) - set(actual))
-    extra = sorted(set(actual) - set(expected))
-    wrong = [k for k in sorted(set(expected) & set(actual)) if expected[k] != actual[k]]
-    lines = [
-        f"HubSpot does not hold the expected line items: {len(expected)} expected, "
-        f"{len(actual)} held, {len(missing)} missing, {len(extra)} unexpected, "
-        f"{len(wrong)} with other properties"
-    ]
-    lines += [f"  missing {k}" for k in missing[:5]]
-    lines += [f"  unexpected {k}: {actual[k]}" for k in extra[:5]]
-    lines += [f"  {k}: expected {expected[k]}, held {actual[k]}" for k in wrong[:5]]
-    return "\n".join(lines)
-
-
-# --- orders and the expectation ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Line:
-    """One order line as the test chose it."""
-
-    id: int
-    name: str
-    quantity: int  # ordered
-    price: str  # unit price, a decimal string with the currency's two digits
-    sku: str | None = None
-    current_quantity: int | None = None  # units still on the order after an edit
-
-    def payload(self) -> dict[str, Any]:
-        item = samples.shopify_line_item(
-            self.id, self.name, str(self.quantity), self.price, sku=self.sku
-        )
-        if self.current_quantity is not None:
-            item["current_quantity"] = self.current_quantity
-        return item
-
-    def expected(self, shop: str) -> dict[str, str]:
-        """The HubSpot properties this line must end with (the contract's table)."""
-        units = self.quantity if self.current_quantity is None else self.current_quantity
-        properties = {
-            "name": self.name,
-            "quantity": str(units),
-            "price": self.price,
-            "discount": "0.00",
-            "hs_line_item_currency_code": CURRENCY,
-            ID_PROPERTY: line_key(shop, self.id),
-        }
-        if self.sku:
-            properties["hs_sku"] = self.sku
-        return properties
-
-
-def line_key(shop: str, line_id: int) -> str:
-    return f"shopify:{shop}:{line_id}"
-
-
-@dataclass(frozen=True)
-class OrderVersion:
-    order_id: int
-    updated_at: str  # ISO 8601 with an offset, as Shopify sends it
-    lines: tuple[Line, ...]
-
-    def payload(self) -> dict[str, Any]:
-        return samples.shopify_order(
-            self.order_id,
-            updated_at=self.updated_at,
-            currency=CURRENCY,
-            line_items=[line.payload() for line in self.lines],
-        )
-
-    @property
-    def moment(self) -> datetime:
-        return datetime.fromisoformat(self.updated_at)
+# --- webhooks ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -483,31 +450,6 @@ def shopify_delivery(
 ) -> Delivery:
     body, headers = samples.shopify_request(order.payload(), secret, shop=shop, topic=topic)
     return Delivery(body, headers, f"order {order.order_id} @ {order.updated_at}")
-
-
-class Expectation:
-    """The end state HubSpot must reach: per order, the newest version sent wins."""
-
-    def __init__(self, shop: str = SHOP) -> None:
-        self.shop = shop
-        self._newest: dict[int, OrderVersion] = {}
-        self._lines: dict[int, set[int]] = {}
-
-    def sent(self, order: OrderVersion) -> None:
-        lines = {line.id for line in order.lines}
-        # Orders in these scenarios keep their line ids across versions; a dropped line
-        # would stay in HubSpot as it was, which these scenarios do not exercise.
-        assert self._lines.setdefault(order.order_id, lines) == lines, "line ids changed"
-        newest = self._newest.get(order.order_id)
-        if newest is None or order.moment > newest.moment:
-            self._newest[order.order_id] = order
-
-    def expected(self) -> dict[str, dict[str, str]]:
-        return {
-            line_key(self.shop, line.id): line.expected(self.shop)
-            for order in self._newest.values()
-            for line in order.lines
-        }
 
 
 # --- the driver --------------------------------------------------------------------------
@@ -578,49 +520,22 @@ def assert_all_accepted(answers: Sequence[Answer]) -> None:
     )
 
 
-# --- checks on the emulator's request log ------------------------------------------------
+# --- the relay's store -------------------------------------------------------------------
 
 
-def overlapping_sends(timeline: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, int]]:
-    """(key, i, j) for every key that was in requests i and j while both were in flight."""
-    spans: dict[str, list[tuple[float, float, int]]] = {}
-    for index, entry in enumerate(timeline):
-        finished = entry["finished_at"]
-        end = float("inf") if finished is None else float(finished)
-        for key in entry["ids"]:
-            spans.setdefault(key, []).append((float(entry["received_at"]), end, index))
-    overlaps = []
-    for key, intervals in spans.items():
-        intervals.sort()
-        latest_end, latest = intervals[0][1], intervals[0][2]
-        for start, end, index in intervals[1:]:
-            if start < latest_end:
-                overlaps.append((key, latest, index))
-            if end > latest_end:
-                latest_end, latest = end, index
-    return overlaps
-
-
-def max_in_flight(timeline: Sequence[Mapping[str, Any]]) -> int:
-    """The most upserts HubSpot was answering at one moment."""
-    events = []
-    for entry in timeline:
-        finished = entry["finished_at"]
-        events.append((float(entry["received_at"]), 1))
-        events.append((float("inf") if finished is None else float(finished), -1))
-    most = current = 0
-    for _, step in sorted(events, key=lambda e: (e[0], e[1])):  # ends before starts
-        current += step
-        most = max(most, current)
-    return most
-
-
-def store_counts(engine: Any) -> dict[str, int]:
-    """Line items by state in the relay's store."""
+def store_counts(engine: Any) -> dict[str, dict[str, int]]:
+    """Records by kind and state in the relay's store: {"line_item": {"delivered": 9}}."""
     from sqlalchemy import func, select
 
     from service.store.tables import records
 
     with engine.connect() as conn:
-        rows = conn.execute(select(records.c.state, func.count()).group_by(records.c.state)).all()
-    return {str(state): int(count) for state, count in rows}
+        rows = conn.execute(
+            select(records.c.kind, records.c.state, func.count()).group_by(
+                records.c.kind, records.c.state
+            )
+        ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, state, count in rows:
+        counts.setdefault(str(kind), {})[str(state)] = int(count)
+    return counts
