@@ -280,13 +280,16 @@ class Delivery:
         dead: list[DeadItem],
     ) -> None:
         retries: list[RetryItem] = []
+        # One draw for the batch: per-item jitter would scatter a batch that failed whole
+        # into many small retries, each costing a request of the budget.
+        drawn = self.jitter()
         for item, why in failed:
             at = retry.next_attempt(
                 item.attempts,
                 now,
                 item.pending_since,
                 self.config.max_retry_age_seconds,
-                self.jitter,
+                lambda: drawn,
             )
             if at is None:
                 reason = f"gave up after {item.attempts + 1} attempts: {why}"

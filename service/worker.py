@@ -39,6 +39,7 @@ log = logging.getLogger("service.worker")
 IDLE_SLEEP_SECONDS = 0.1
 HOUSEKEEPING_SECONDS = 600.0
 ASSOCIATION_HOLD_SECONDS = 5.0
+PORTAL_RETRY_SECONDS = 5.0  # after a 429, a 5xx or a timeout on a read of the portal
 
 
 class Worker:
@@ -135,8 +136,9 @@ class Worker:
     # -- the portal's stages ---------------------------------------------------------
 
     def portal_facts(self, kind: RecordKind) -> portal.PortalFacts | None:
-        """The order record's stages, resolved once by label; None while unresolved
-        (retried every HALT_RECHECK_SECONDS; `/readyz` says what is missing)."""
+        """The order record's stages, resolved once by label; None while unresolved:
+        tried again in a few seconds after a failed read, after HALT_RECHECK_SECONDS when
+        the portal lacks what the configuration names (`/readyz` says what)."""
         with self._facts_lock:
             if self._facts is None and not self.halts.blocked(kind, self.clock()):
                 self._facts = self._resolve(kind)
@@ -144,7 +146,7 @@ class Worker:
 
     def _resolve(self, kind: RecordKind) -> portal.PortalFacts | None:
         object_type = "orders" if kind is RecordKind.ORDER else "deals"
-        pipelines = self._budgeted(lambda: self.client.get_pipelines(object_type))
+        pipelines = self._read(kind, lambda: self.client.get_pipelines(object_type))
         if pipelines is None:
             return None
         stages = portal.resolve_stages(
@@ -161,16 +163,31 @@ class Worker:
             return None
         unique = False
         if kind is RecordKind.ORDER:
-            answer = self._budgeted(
-                lambda: self.client.get_property(portal.EXTERNAL_ORDER_ID, "orders")
+            answer = self._read(
+                kind, lambda: self.client.get_property(portal.EXTERNAL_ORDER_ID, "orders")
             )
-            unique = answer is not None and portal.external_id_is_unique(answer)
+            if answer is None:
+                return None  # not known yet: sending the bare id might collide across stores
+            unique = portal.external_id_is_unique(answer)
         clear_state(self.engine, halted(kind))
         log.info(
             "hubspot_stages_resolved",
             extra={"event": "hubspot_stages_resolved", "pipeline": stages.pipeline_id},
         )
         return portal.PortalFacts(kind, stages, external_id_unique=unique)
+
+    def _read(self, kind: RecordKind, call: Callable[[], Answer]) -> Answer | None:
+        """A read of the portal through the shared budget; None, and `kind` held back for a
+        few seconds, when no slot came in time or HubSpot failed to answer for now."""
+        answer = self._budgeted(call)
+        if answer is not None and not portal.is_transient(answer):
+            return answer
+        why = "no request slot" if answer is None else answer.describe()
+        log.warning(
+            "hubspot_portal_unread", extra={"event": "hubspot_portal_unread", "reason": why}
+        )
+        self.halts.hold(kind, self.clock() + PORTAL_RETRY_SECONDS)
+        return None
 
     def _budgeted(self, call: Callable[[], Answer]) -> Answer | None:
         """One read through the shared budget; None when no slot came in time."""

@@ -132,6 +132,11 @@ def _match(entries: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
     return None
 
 
+def is_transient(answer: Answer) -> bool:
+    """HubSpot did not answer for now (no answer, 423, 429, 477, 5xx): ask again soon."""
+    return answer.status in (0, 423, 429, 477) or answer.status >= 500
+
+
 def external_id_is_unique(answer: Answer) -> bool:
     """From `GET /crm/v3/properties/orders/hs_external_order_id`: HubSpot holds it unique?
     (UNCONFIRMED either way, commerce.md §1: so the portal is asked.)"""

@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    select,
     tuple_,
     update,
 )
@@ -153,8 +154,10 @@ def mark_delivered(
         }
         for item in items
     ]
-    moved = [item for item in items if item.hubspot_id != item.previous_id]
+    replaced = [i for i in items if i.previous_id is not None and i.hubspot_id != i.previous_id]
     with engine.begin() as conn:
+        # Only what this worker still owns: one whose lease ran out is another's to mark.
+        moved = _still_owned(conn, kind, owner, replaced)
         # Statements in kind order, as ingest writes rows: associations named before the
         # kind, the kind itself, associations named after it.
         for association in _associations_of(kind, before=True):
@@ -163,6 +166,20 @@ def mark_delivered(
         for association in _associations_of(kind, before=False):
             _touch(conn, association, kind, moved, now)
     return count
+
+
+def _still_owned(
+    conn: Connection, kind: RecordKind, owner: str, items: list[DeliveredItem]
+) -> list[DeliveredItem]:
+    if not items:
+        return []
+    query = select(_c.key).where(
+        _c.kind == kind.value, _c.lease_owner == owner, _c.key.in_(sorted(i.key for i in items))
+    )
+    # No row lock: it would be taken before the associations' rows, against ingest's
+    # order; a lease lost between this read and the mark below is a window of a moment.
+    owned = set(conn.execute(query).scalars())
+    return [item for item in items if item.key in owned]
 
 
 def _associations_of(kind: RecordKind, *, before: bool) -> list[RecordKind]:
@@ -183,14 +200,13 @@ def _touch(
     """Associations of `association` kind whose `end`'s HubSpot id replaced another: sent
     and dead ones go again. (A first id needs nothing: waiting associations are due once
     both ends have ids; and it does not revive one buried for its other end.)"""
-    replaced = [item for item in moved if item.previous_id is not None]
-    if not replaced:
+    if not moved:
         return
 
     settled = _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value])
     conn.execute(
         update(records)
-        .where(associations_of(association, end, replaced), settled)
+        .where(associations_of(association, end, moved), settled)
         .values(
             state=PENDING,
             version=_c.version + 1,
