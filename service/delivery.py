@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from service import metrics, retry
 from service.config import Config
 from service.domain import RecordKind
+from service.halts import HALT_RECHECK_SECONDS, Halts
 from service.hubspot import outcomes as oc
 from service.hubspot.client import HubSpotClient
 from service.hubspot.kinds import ASSOCIATION_TYPE_IDS, OBJECT_TYPES, id_property, object_type
@@ -32,29 +33,7 @@ from service.store.queue import Claimed
 from service.store.state import AUTH_ERROR, LAST_ERROR, clear_state, halted, set_state
 
 log = logging.getLogger("service.worker")
-HALT_RECHECK_SECONDS = 60.0
 MIGRATION_PAUSE_SECONDS = 600.0  # a 477 without Retry-After
-
-
-class Halts:
-    """The kinds this process holds back for now: all of them after a 401, one after a
-    403 or a refused idProperty. The reasons are in the store, for every process."""
-
-    def __init__(self) -> None:
-        self.everything_until = 0.0
-        self._until: dict[RecordKind, float] = {}
-
-    def blocked(self, kind: RecordKind, now: float) -> bool:
-        return now < self.everything_until or now < self._until.get(kind, 0.0)
-
-    def hold(self, kind: RecordKind | None, until: float) -> None:
-        if kind is None:
-            self.everything_until = until
-        else:
-            self._until[kind] = until
-
-    def lift(self, kind: RecordKind) -> None:
-        self._until.pop(kind, None)
 
 
 class Delivery:

@@ -25,8 +25,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.config import Config
-from service.delivery import HALT_RECHECK_SECONDS, Delivery, Halts
+from service.delivery import Delivery
 from service.domain import RecordKind
+from service.halts import HALT_RECHECK_SECONDS, Halts
 from service.hubspot import portal
 from service.hubspot.client import HubSpotClient
 from service.hubspot.kinds import active_kinds, batch_limit, order_kind

@@ -5,18 +5,15 @@ Each update runs as one statement with bind parameters for every item, in one dr
 owns the lease. Rows are locked in key order, as ingest locks them, so the two never
 deadlock.
 
-When an object's HubSpot id replaces another (the record was deleted in HubSpot and the
-upsert made a new one), the associations it is an end of are sent again, in the same
-transaction. When an object becomes a dead letter, the associations waiting for it
-become dead letters too, naming it: they could never be sent, and an operator sees why
-on the order (replaying the object replays them, `reads.replay`).
+What that does to the associations a marked object is an end of, in the same
+transaction, is `association_marks`'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -28,19 +25,16 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from service.domain import RecordKind, RecordState
+from service.store import association_marks
 from service.store.tables import records
 
 PENDING = RecordState.PENDING.value
-ASSOCIATIONS = tuple(kind for kind in RecordKind if kind.is_association)
 
 
 @dataclass(frozen=True)
@@ -160,11 +154,11 @@ def mark_delivered(
         moved = _still_owned(conn, kind, owner, replaced)
         # Statements in kind order, as ingest writes rows: associations named before the
         # kind, the kind itself, associations named after it.
-        for association in _associations_of(kind, before=True):
-            _touch(conn, association, kind, moved, now)
+        for association in association_marks.around(kind, before=True):
+            association_marks.touch(conn, association, kind, moved, now)
         count = _update_each(conn, _MARK_DELIVERED, rows)
-        for association in _associations_of(kind, before=False):
-            _touch(conn, association, kind, moved, now)
+        for association in association_marks.around(kind, before=False):
+            association_marks.touch(conn, association, kind, moved, now)
     return count
 
 
@@ -180,44 +174,6 @@ def _still_owned(
     # order; a lease lost between this read and the mark below is a window of a moment.
     owned = set(conn.execute(query).scalars())
     return [item for item in items if item.key in owned]
-
-
-def _associations_of(kind: RecordKind, *, before: bool) -> list[RecordKind]:
-    return [
-        association
-        for association in ASSOCIATIONS
-        if kind in association.ends and (association.value < kind.value) == before
-    ]
-
-
-def _touch(
-    conn: Connection,
-    association: RecordKind,
-    end: RecordKind,
-    moved: list[DeliveredItem],
-    now: float,
-) -> None:
-    """Associations of `association` kind whose `end`'s HubSpot id replaced another: sent
-    and dead ones go again. (A first id needs nothing: waiting associations are due once
-    both ends have ids; and it does not revive one buried for its other end.)"""
-    if not moved:
-        return
-
-    settled = _c.state.in_([RecordState.DELIVERED.value, RecordState.DEAD.value])
-    conn.execute(
-        update(records)
-        .where(associations_of(association, end, moved), settled)
-        .values(
-            state=PENDING,
-            version=_c.version + 1,
-            attempts=0,
-            next_attempt_at=now,
-            pending_since=now,
-            dead_at=None,
-            last_error=None,
-            updated_at=now,
-        )
-    )
 
 
 def mark_retry(
@@ -258,74 +214,12 @@ def mark_dead(
     with engine.begin() as conn:
         # Statements in kind order, as ingest writes rows (see mark_delivered).
         items = list(items)
-        for association in _associations_of(kind, before=True):
-            _bury_waiting(conn, association, kind, items, now)
+        for association in association_marks.around(kind, before=True):
+            association_marks.bury_waiting(conn, association, kind, items, now)
         count = _update_each(conn, _MARK_DEAD, rows)
-        for association in _associations_of(kind, before=False):
-            _bury_waiting(conn, association, kind, items, now)
+        for association in association_marks.around(kind, before=False):
+            association_marks.bury_waiting(conn, association, kind, items, now)
     return count
-
-
-def _bury_waiting(
-    conn: Connection, association: RecordKind, end: RecordKind, items: list[DeadItem], now: float
-) -> None:
-    """Pending associations whose `end` among `items` is a dead letter without a HubSpot
-    id: they become dead letters too. (A dead end that has an id from an earlier version
-    still anchors its associations, which go on.)"""
-    from_kind, _ = association.ends
-    column = _c.from_key if end is from_kind else _c.to_key
-    ends = records.alias("dead_end")
-    dead_end = exists().where(
-        ends.c.kind == end.value,
-        ends.c.key == column,
-        ends.c.state == RecordState.DEAD.value,
-        ends.c.hubspot_id.is_(None),
-    )
-    conn.execute(
-        update(records)
-        .where(
-            associations_of(association, end, items),
-            _c.state == PENDING,
-            _c.lease_owner.is_(None),
-            dead_end,
-        )
-        .values(
-            state=RecordState.DEAD.value,
-            dead_at=now,
-            last_error=f"its {end.value} is a dead letter; replaying it replays this",
-            updated_at=now,
-        )
-    )
-
-
-class End(Protocol):
-    """A record as an association's end: its key and the order it belongs to."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def order(self) -> tuple[str, str, str]: ...
-
-
-def associations_of(
-    association: RecordKind, end: RecordKind, items: Sequence[End]
-) -> ColumnElement[bool]:
-    """The `association` rows one of whose ends, of kind `end`, is among `items`. Found
-    through the orders they belong to (ix_records_order), except by their contact, whose
-    associations span orders (found by to_key, a partial index per kind)."""
-    from_kind, to_kind = association.ends
-    assert end in (from_kind, to_kind)
-    column = _c.from_key if end is from_kind else _c.to_key
-    keys = sorted({item.key for item in items})
-    if end is RecordKind.CONTACT:
-        return and_(_c.kind == association.value, column.in_(keys))
-    orders = sorted({item.order for item in items})
-    return and_(
-        tuple_(_c.source, _c.store, _c.order_id).in_(orders),
-        _c.kind == association.value,
-        column.in_(keys),
-    )
 
 
 def _apply(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from service.domain import RecordKind, RecordState
-from service.store.marks import associations_of
+from service.store.association_marks import associations_of
 from service.store.tables import orders, records
 
 DEAD = RecordState.DEAD.value
