@@ -101,10 +101,11 @@ PRODUCTS = tuple(
 
 def people(rng: random.Random, count: int) -> list[Person]:
     """`count` distinct buyers, drawn in a fixed order from `rng`."""
-    return [_person(rng, number) for number in range(1, count + 1)]
+    return [person(rng, number) for number in range(1, count + 1)]
 
 
-def _person(rng: random.Random, number: int) -> Person:
+def person(rng: random.Random, number: int) -> Person:
+    """One buyer; `number` makes the email unique within a shop."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     place = rng.choice(PLACES)
     local = f"{_ascii(first)}.{_ascii(last)}{number}".lower()
