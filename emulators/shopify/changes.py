@@ -216,6 +216,10 @@ def _give_back(
             "processed_at": at,
             "restock": True,
             "user_id": None,
+            "additional_fees": [],
+            "duties": [],
+            "total_additional_fees_set": money_set("0", currency),
+            "total_duties_set": money_set("0", currency),
             "order_adjustments": adjustments,
             "refund_line_items": refund_lines,
             "transactions": [

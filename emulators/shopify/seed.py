@@ -1,7 +1,8 @@
 """A shop's seeded orders: `count` of them, fixed by the seed, created over the last 90
 days (about one in seven more than 60 days ago, so `read_all_orders` matters), each
 taken through a story of actions spread between its creation and now: left pending,
-paid, fulfilled, delivered, partly refunded, cancelled before or after payment, closed.
+paid, fulfilled, delivered, partly refunded, cancelled before or after payment, closed
+(each story at least once when there are as many orders as stories).
 Some buyers order more than once; about one order in ten is a guest's.
 """
 
@@ -42,21 +43,33 @@ def seed_orders(rng: random.Random, shop: Shop, ids: Ids, count: int, now: float
     """The shop's orders, oldest first, numbered #1001 on in that order."""
     ages = sorted((_age(rng) for _ in range(count)), reverse=True)
     buyers = people(rng, max(3, count * 2 // 3))
-    weights = [weight for weight, _ in STORIES]
+    stories = story_list(rng, count)
     seeded = []
     for number, age in enumerate(ages, start=1):
         created = now - age
         buyer = None if rng.random() < GUEST_SHARE else rng.choice(buyers)
         body = new_order(rng, shop, ids, number, buyer, created)
-        _, story = rng.choices(STORIES, weights)[0]
+        story = stories[number - 1]
         updated = created
         for action in story:
+            if action == "refund" and sum(li["current_quantity"] for li in body["line_items"]) < 2:
+                continue  # a partial refund needs two units; one alone would refund it all
             updated += rng.uniform(0.05, 0.6) * (now - updated) / len(story)
             body = copy.deepcopy(body)
             apply_action(body, action, ids, with_offset(updated, shop.offset))
         body["updated_at"] = with_offset(updated, shop.offset)
         seeded.append(Seeded(body, int(created), int(updated)))
     return seeded
+
+
+def story_list(rng: random.Random, count: int) -> list[tuple[str, ...]]:
+    """A story per order: each story once (when there are enough orders), the rest drawn
+    by weight, in random order, so every seed shows every kind of order."""
+    chosen = [story for _, story in STORIES][:count]
+    weights = [weight for weight, _ in STORIES]
+    chosen += [story for _, story in rng.choices(STORIES, weights, k=count - len(chosen))]
+    rng.shuffle(chosen)
+    return chosen
 
 
 def _age(rng: random.Random) -> float:
