@@ -99,6 +99,20 @@ PRODUCTS = tuple(
 )
 
 
+Stories = tuple[tuple[int, tuple[str, ...]], ...]  # (weight, actions) per kind of order
+
+
+def stories(rng: random.Random, table: Stories, count: int) -> list[tuple[str, ...]]:
+    """A story (the actions an order goes through) per order: each story once when there
+    are enough orders, the rest drawn by weight, shuffled, so every seed shows every kind
+    of order."""
+    chosen = [story for _, story in table][:count]
+    weights = [weight for weight, _ in table]
+    chosen += [story for _, story in rng.choices(table, weights, k=count - len(chosen))]
+    rng.shuffle(chosen)
+    return chosen
+
+
 def people(rng: random.Random, count: int) -> list[Person]:
     """`count` distinct buyers, drawn in a fixed order from `rng`."""
     return [person(rng, number) for number in range(1, count + 1)]

@@ -13,12 +13,12 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.common.catalogue import people
+from emulators.common.catalogue import Stories, people, stories
 from emulators.common.formats import DAY, with_offset
 from emulators.shopify.changes import apply_action
 from emulators.shopify.orders import Ids, Shop, new_order
 
-STORIES: tuple[tuple[int, tuple[str, ...]], ...] = (  # weight, actions
+STORIES: Stories = (  # weight, actions
     (12, ()),
     (28, ("pay",)),
     (20, ("pay", "fulfill")),
@@ -43,13 +43,13 @@ def seed_orders(rng: random.Random, shop: Shop, ids: Ids, count: int, now: float
     """The shop's orders, oldest first, numbered #1001 on in that order."""
     ages = sorted((_age(rng) for _ in range(count)), reverse=True)
     buyers = people(rng, max(3, count * 2 // 3))
-    stories = story_list(rng, count)
+    told = stories(rng, STORIES, count)
     seeded = []
     for number, age in enumerate(ages, start=1):
         created = now - age
         buyer = None if rng.random() < GUEST_SHARE else rng.choice(buyers)
         body = new_order(rng, shop, ids, number, buyer, created)
-        story = stories[number - 1]
+        story = told[number - 1]
         updated = created
         for action in story:
             if action == "refund" and sum(li["current_quantity"] for li in body["line_items"]) < 2:
@@ -60,16 +60,6 @@ def seed_orders(rng: random.Random, shop: Shop, ids: Ids, count: int, now: float
         body["updated_at"] = with_offset(updated, shop.offset)
         seeded.append(Seeded(body, int(created), int(updated)))
     return seeded
-
-
-def story_list(rng: random.Random, count: int) -> list[tuple[str, ...]]:
-    """A story per order: each story once (when there are enough orders), the rest drawn
-    by weight, in random order, so every seed shows every kind of order."""
-    chosen = [story for _, story in STORIES][:count]
-    weights = [weight for weight, _ in STORIES]
-    chosen += [story for _, story in rng.choices(STORIES, weights, k=count - len(chosen))]
-    rng.shuffle(chosen)
-    return chosen
 
 
 def _age(rng: random.Random) -> float:

@@ -12,12 +12,12 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.common.catalogue import people
+from emulators.common.catalogue import Stories, people, stories
 from emulators.common.formats import DAY
 from emulators.woocommerce.changes import apply_action
 from emulators.woocommerce.orders import Ids, Site, new_order, stamp
 
-STORIES: tuple[tuple[int, tuple[str, ...]], ...] = (  # weight, actions
+STORIES: Stories = (  # weight, actions
     (12, ()),
     (6, ("hold",)),
     (5, ("fail",)),
@@ -41,9 +41,9 @@ def seed_orders(rng: random.Random, site: Site, ids: Ids, count: int, now: float
     """The site's orders, oldest first."""
     ages = sorted((rng.uniform(0.1, 60) * DAY for _ in range(count)), reverse=True)
     buyers = people(rng, max(3, count * 2 // 3))
-    stories = _story_list(rng, count)
+    told = stories(rng, STORIES, count)
     seeded = []
-    for age, story in zip(ages, stories, strict=True):
+    for age, story in zip(ages, told, strict=True):
         created = int(now - age)
         buyer = None if rng.random() < GUEST_SHARE else rng.choice(buyers)
         body = new_order(rng, site, ids, buyer, created)
@@ -57,11 +57,3 @@ def seed_orders(rng: random.Random, site: Site, ids: Ids, count: int, now: float
         stamp(body, "date_modified", modified, site.offset)
         seeded.append(Seeded(body, created, modified))
     return seeded
-
-
-def _story_list(rng: random.Random, count: int) -> list[tuple[str, ...]]:
-    chosen = [story for _, story in STORIES][:count]
-    weights = [weight for weight, _ in STORIES]
-    chosen += [story for _, story in rng.choices(STORIES, weights, k=count - len(chosen))]
-    rng.shuffle(chosen)
-    return chosen
