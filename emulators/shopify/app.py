@@ -28,7 +28,7 @@ from emulators.shopify.config import EmulatorConfig
 from emulators.shopify.control import control
 from emulators.shopify.delivery import Deliveries, Target
 from emulators.shopify.state import ShopifyState
-from emulators.shopify.subscriptions import TOPICS, Subscription
+from emulators.shopify.subscriptions import ADMIN_API_VERSION, TOPICS, Subscription
 
 __all__ = ["Emulator", "EmulatorConfig", "serve"]
 
@@ -116,7 +116,8 @@ class Emulator(Served):
         state = self._state.shop(shop)
         with self._state.lock:
             now = self._state.clock()
-            sub = Subscription(state.ids.take("webhook"), topic, address, "2026-07", now, now)
+            webhook_id = state.ids.take("webhook")
+            sub = Subscription(webhook_id, topic, address, ADMIN_API_VERSION, now, now)
             sub.admin = admin
             state.subscriptions[sub.id] = sub
             return {**sub.resource(state.config.utc_offset_minutes), "admin": admin}

@@ -9,7 +9,9 @@ still gets deliveries, signed with the shop's notification key (webhooks.md §1)
 Validation answers 422 with Shopify's `{"errors": {field: [message]}}`; the messages
 are those Shopify is known to send, but their exact wording is UNCONFIRMED. A
 subscription with the same topic and address as an existing one is refused, so "create
-only the ones you need" (best practices) is something a client must do itself.
+only the ones you need" (best practices) is something a client must do itself. An
+`http://` address is accepted so that tests can receive on 127.0.0.1; Shopify wants
+HTTPS. Only the JSON format is served.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TOPICS = frozenset(
     }
 )
 NOT_FOUND = Reply(404, {"errors": "Not Found"})
+ADMIN_API_VERSION = "2026-07"  # what an admin-made subscription is sent as
 
 
 @dataclass

@@ -9,7 +9,9 @@ not emulated: the relay only reads them. A path outside these answers WordPress'
 
 WooCommerce itself has no rate limit on this API (shop-apis.md §2); hosts may send 429.
 `rate_limit` requests per `rate_window` per site play such a host (its 429 body and
-`Retry-After` are UNCONFIRMED: each host has its own), and scripted faults come after.
+`Retry-After` are UNCONFIRMED: each host has its own). The limit and scripted faults
+apply to calls that authenticated, since they are told apart by site; a real host would
+refuse before WordPress looks at the key.
 """
 
 from __future__ import annotations
