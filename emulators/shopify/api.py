@@ -16,7 +16,10 @@ naming that scope (its wording is UNCONFIRMED).
 
 Every answer to a known shop carries `X-Shopify-Shop-Api-Call-Limit: used/size`; a
 request that finds the shop's bucket full answers 429 with `Retry-After` and costs
-nothing. Scripted faults (`emulators.common.faults`) come after the bucket.
+nothing. The 429's `Retry-After` is `retry_after` (2.0, as Shopify CLI and users have
+seen it; whether Shopify ever sends another value is UNCONFIRMED) and its body the
+"Exceeded 2 calls per second for api client" message users report (wording
+UNCONFIRMED). Scripted faults (`emulators.common.faults`) come after the bucket.
 """
 
 from __future__ import annotations

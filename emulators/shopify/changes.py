@@ -55,7 +55,11 @@ def apply_fields(body: Body, fields: Mapping[str, Any], ids: Ids, rng: random.Ra
 
 
 def topics(before: Body | None, after: Body) -> list[str]:
-    """The topics a change fires, in the order Shopify is expected to send them."""
+    """The topics a change fires: orders/create for a new order, orders/updated for any
+    change, and orders/paid, orders/cancelled, orders/fulfilled when the order becomes
+    so (a new order that is paid already fires orders/paid too). Which changes fire which
+    topics beyond create and updated is this emulator's reading of the topic names
+    (UNCONFIRMED); Shopify does not promise the order they arrive in."""
 
     def became(name: str, holds: Callable[[Any], bool]) -> bool:
         return holds(after[name]) and not (before is not None and holds(before[name]))

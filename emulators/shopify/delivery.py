@@ -3,8 +3,9 @@ shop for that topic, signed, and are retried on failure until the subscription i
 removed (shared/reference/webhooks.md §1, shop-apis.md §1).
 
 - Body: the order as JSON, compact, with `/`, `&`, `<` and `>` escaped (`\\/`,
-  `\\u0026`, ...) and other text as UTF-8, as Shopify's bodies were seen escaped
-  (webhooks.md §5): a receiver that re-serialises before checking the HMAC fails.
+  `\\u0026`, ...) and other text as UTF-8, as Shopify's bodies were seen escaped in
+  issue reports (webhooks.md §5; the exact set of escapes is UNCONFIRMED): a receiver
+  that re-serialises before checking the HMAC fails.
   A subscription's `fields` trims the body to those keys.
 - Signature: base64 HMAC-SHA256 of those bytes, keyed with the app's client secret for
   API-made subscriptions and the shop's notification key for admin-made ones.
@@ -14,14 +15,14 @@ removed (shared/reference/webhooks.md §1, shop-apis.md §1).
   Webhook-Id is one per subscription and stays the same over its retries (whether
   Shopify keeps it over retries is UNCONFIRMED); Triggered-At is the change's time, in
   UTC with milliseconds (its exact format is UNCONFIRMED).
-- Success is a 2xx answer within `delivery_timeout` (Shopify: 5 s); anything else,
+- Success is a 2xx answer within `delivery_timeout` (Shopify: 5 s, 2nd hand); anything else,
   redirects included, fails. A failure is retried 8 times over 4 hours, each wait twice
   the one before (documented: "8 times over 4 hours using an exponential backoff
   schedule"; the waits themselves are UNCONFIRMED), scaled by `retry_time_factor`. Each
   retry carries the original payload to the original address.
 - After the last retry fails, an API-made subscription is deleted (webhooks.md §1, 2nd
   hand: "after 8 consecutive failures"; that the count is per event, not across events,
-  is this emulator's reading). Admin-made ones stay.
+  is this emulator's reading, UNCONFIRMED). Admin-made ones stay.
 - A change's topics are queued at once and sent in parallel, so they may arrive in any
   order, as Shopify's may (webhooks.md §1, "Ordering").
 """

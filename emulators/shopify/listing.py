@@ -1,7 +1,8 @@
 """`GET orders.json`: filters, keyset paging by `page_info`, and the `Link` header.
 
 - `status`: open (the default, per a 2nd-hand quote of the docs), closed (`closed_at`
-  set), cancelled (`cancelled_at` set) or any. Open is neither closed nor cancelled.
+  set), cancelled (`cancelled_at` set) or any. Open is neither closed nor cancelled
+  (this emulator's reading of the docs' one-line descriptions: UNCONFIRMED).
 - `updated_at_min`/`_max`, `created_at_min`/`_max`: inclusive ("at or after", "at or
   before"), ISO 8601; a time without an offset is read in the shop's zone (UNCONFIRMED).
 - `limit`: 1-250, default 50; more than 250 is served as 250 (UNCONFIRMED: Shopify may
@@ -15,7 +16,8 @@
   is a 400 ("created_at_min cannot be passed when page_info is present", shop-apis.md §1;
   the body's shape is UNCONFIRMED). The URLs use the host the request came to.
 
-Errors answer 400 `{"errors": "<message>"}` (the shape is UNCONFIRMED for these).
+Errors answer 400 `{"errors": "<message>"}` (shape and wording UNCONFIRMED for these,
+a bad `page_info`'s "page_info - Invalid value" too).
 """
 
 from __future__ import annotations

@@ -10,9 +10,12 @@ shop-apis.md §2).
   exclusive (WP_Date_Query's `inclusive` defaults to false; UNCONFIRMED).
 - `status`: any (the default) or a comma-separated list; `orderby` date (default),
   id, include, title, slug or modified; `date` and `modified` tie-break by id; title and
-  slug sort by id here. `order` desc (default) or asc, applied to the tie-break too.
+  slug sort by id here (an order's title is "Order &ndash; <date>"; UNCONFIRMED).
+  `order` desc (default) or asc, applied to the tie-break too.
 - `per_page` 1-100 (default 10), `page` from 1; a page past the end is an empty list.
-- A bad argument is a 400 `rest_invalid_param` naming it, with WordPress's messages.
+- A bad argument is a 400 `rest_invalid_param` naming it in `data.params` and
+  `data.details`, with WordPress's messages (written from WordPress's
+  rest_validate_value_from_schema as remembered: their wording is UNCONFIRMED).
 - `Link` URLs keep the request's query (credentials in it too, as add_query_arg does)
   and use the host the request came to.
 """
