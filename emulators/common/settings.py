@@ -4,11 +4,13 @@ applies all or nothing."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 Check = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 def integer(minimum: int = 0) -> Check:
@@ -54,6 +56,53 @@ def one_of(*choices: str) -> Check:
         return str(value)
 
     return check
+
+
+def utc_offset(value: Any) -> int:
+    """Minutes from UTC, as a shop's or site's time zone has them."""
+    minutes: int = integer(-720)(value)
+    if minutes > 840:
+        raise ValueError("a UTC offset lies between -720 and 840 minutes")
+    return minutes
+
+
+def distinct(items: Sequence[Any], what: str, *attributes: str) -> None:
+    """Refuse no items, or two sharing a value of one of these attributes."""
+    for attribute in attributes:
+        values = [getattr(item, attribute) for item in items]
+        if not values or len(set(values)) != len(values):
+            raise ValueError(f"{what} need distinct values of {', '.join(attributes)}")
+
+
+def find(items: Sequence[T], name: str | None, attribute: str, what: str) -> T:
+    """The item whose `attribute` is `name` (None: the first); KeyError names a missing one."""
+    if name is None:
+        return items[0]
+    for item in items:
+        if getattr(item, attribute) == name:
+            return item
+    known = [getattr(item, attribute) for item in items]
+    raise KeyError(f"no {what} {name!r}; {what}s: {known}")
+
+
+def patched(
+    items: Sequence[T], changes: Any, attribute: str, checks: Mapping[str, Check], what: str
+) -> list[T]:
+    """Copies of the items with `{name: {field: value}}` applied to those named, checked;
+    the items themselves are left alone, so a bad change changes nothing."""
+    if not isinstance(changes, Mapping):
+        raise ValueError(f"{what}s take {{name: {{field: value}}}}")
+    out = [copy.copy(item) for item in items]
+    names = [getattr(item, attribute) for item in out]
+    for name, patch in changes.items():
+        if name not in names:
+            raise ValueError(f"no {what} {name!r} to change")
+        if not isinstance(patch, Mapping):
+            raise ValueError(f"{what} {name!r} takes {{field: value}}")
+        item = out[names.index(name)]
+        for field_name, value in converted(patch, checks, what).items():
+            setattr(item, field_name, value)
+    return out
 
 
 def converted(changes: Mapping[str, Any], checks: Mapping[str, Check], what: str) -> dict[str, Any]:

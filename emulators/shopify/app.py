@@ -21,8 +21,8 @@ from typing import Any
 
 from emulators.common.faults import FaultScript
 from emulators.common.http import Reply, Request
-from emulators.common.lifecycle import Served
 from emulators.common.outbox import Outbox, Sender, post_over_http
+from emulators.common.shop import ShopEmulator
 from emulators.shopify.api import ShopifyApi
 from emulators.shopify.config import EmulatorConfig
 from emulators.shopify.control import control
@@ -33,7 +33,7 @@ from emulators.shopify.subscriptions import ADMIN_API_VERSION, TOPICS, Subscript
 __all__ = ["Emulator", "EmulatorConfig", "serve"]
 
 
-class Emulator(Served):
+class Emulator(ShopEmulator):
     """Emulated Shopify shops served over HTTP; state is inspectable in-process."""
 
     name = "Shopify"
@@ -46,12 +46,11 @@ class Emulator(Served):
         clock: Callable[[], float] = time.time,
         sender: Sender = post_over_http,
     ) -> None:
-        super().__init__(host, port)
         self.config = config or EmulatorConfig()
         self._state = ShopifyState(self.config, clock)
-        self._faults = FaultScript()
-        self._outbox = Outbox("shopify", clock, sender)
-        self._api = ShopifyApi(self._state, self._faults.take)
+        faults, outbox = FaultScript(), Outbox("shopify", clock, sender)
+        self._api = ShopifyApi(self._state, faults.take)
+        super().__init__(host, port, self.config, self._state, self._api, outbox, faults)
         self._deliveries = Deliveries(
             self._outbox,
             lambda: (self.config.delivery_timeout, self.config.retry_time_factor),
@@ -82,9 +81,9 @@ class Emulator(Served):
         change: `order`, `version`, `created`, `topics`, `deliveries` (queued)."""
         with self._state.lock:
             change = self._state.save_order(shop, order or {}, action)
-            targets = self._targets(change.shop)
+            targets = self._targets(change.tenant)
         queued = self._deliveries.send(change.body, change.topics, targets)
-        return {**change.to_json(), "deliveries": queued}
+        return {**change.to_json("shop"), "deliveries": queued}
 
     def orders(self, shop: str | None = None) -> list[dict[str, Any]]:
         """Every order of the shop, those older than 60 days too, in listing order."""
@@ -124,43 +123,15 @@ class Emulator(Served):
 
     def deliveries(self, shop: str | None = None, topic: str | None = None) -> list[dict[str, Any]]:
         """Every delivery attempt so far, in the order they finished."""
-        return [
-            attempt
-            for attempt in self._outbox.attempts()
-            if shop in (None, attempt["shop"]) and topic in (None, attempt["topic"])
-        ]
+        return self._attempts("shop", shop, topic)
 
-    def wait_for_deliveries(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """The attempts once there are `count` (or as many as there are after `timeout`)."""
-        return self._outbox.wait_for_attempts(count, timeout)
-
-    def settle(self, timeout: float = 5.0) -> bool:
-        """Wait until no delivery is queued or in flight (retries included)."""
-        return self._outbox.idle(timeout)
-
-    # --- control ------------------------------------------------------------------------
-
-    def configure(self, **changes: Any) -> None:
-        """Change config fields at run time (validated, all or nothing)."""
-        with self._state.lock:
-            self.config.update(changes)
-            self._state.configured()
+    # --- control (configure, settle, reset and the request log: `ShopEmulator`) --------
 
     def fail_next(self, *faults: str, calls: str | None = None, shop: str | None = None) -> None:
         """Make the next API calls (of `calls`: "orders" or "webhooks"; of `shop`) answer
         these faults, one each, in order (see `emulators.common.faults`)."""
         domain = None if shop is None else self.config.shop(shop).domain
         self._faults.add(faults, calls, domain)
-
-    def requests_log(self) -> list[dict[str, Any]]:
-        return list(self._api.log)
-
-    def reset(self) -> None:
-        """Reseed the orders; forget subscriptions, queued deliveries, faults and logs."""
-        self._outbox.clear()
-        self._faults.clear()
-        self._state.reset()
-        self._api.log.clear()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -184,12 +155,6 @@ class Emulator(Served):
     def _remove(self, domain: str, subscription_id: int) -> bool:
         with self._state.lock:
             return self._state.shops[domain].subscriptions.pop(subscription_id, None) is not None
-
-    def _on_start(self) -> None:
-        self._outbox.start()
-
-    def _on_stop(self) -> None:
-        self._outbox.stop()
 
     def _announce(self) -> None:
         for shop in self.config.shops:

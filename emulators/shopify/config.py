@@ -13,10 +13,21 @@ app is (`read_all_orders` is granted on request).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from emulators.common.settings import as_json, converted, integer, names, number, text
+from emulators.common.settings import (
+    as_json,
+    converted,
+    distinct,
+    find,
+    integer,
+    names,
+    number,
+    patched,
+    text,
+    utc_offset,
+)
 
 READ_ORDERS = "read_orders"
 READ_ALL_ORDERS = "read_all_orders"
@@ -67,36 +78,17 @@ class EmulatorConfig:
     stall_seconds: float = 10.0  # how long a "timeout" fault waits before its 504
 
     def __post_init__(self) -> None:
-        domains = [shop.domain for shop in self.shops]
-        tokens = [shop.access_token for shop in self.shops]
-        if not domains or len(set(domains)) != len(domains) or len(set(tokens)) != len(tokens):
-            raise ValueError("shops need distinct domains and distinct access tokens")
+        distinct(self.shops, "shops", "domain", "access_token")
 
     def shop(self, domain: str | None = None) -> ShopConfig:
         """A shop by domain (None: the first); KeyError names an unknown one."""
-        if domain is None:
-            return self.shops[0]
-        for shop in self.shops:
-            if shop.domain == domain:
-                return shop
-        raise KeyError(f"no shop {domain!r}; shops: {[s.domain for s in self.shops]}")
+        return find(self.shops, domain, "domain", "shop")
 
     def update(self, changes: Mapping[str, Any]) -> None:
         """Apply JSON-shaped changes all or nothing; ValueError names the bad field."""
-        shop_changes = changes.get("shops", {})
-        if not isinstance(shop_changes, Mapping):
-            raise ValueError('"shops" takes {domain: {field: value}}')
         top = converted({k: v for k, v in changes.items() if k != "shops"}, _CHECKS, "config")
-        shops = [replace(shop) for shop in self.shops]
-        for domain, patch in shop_changes.items():
-            if not isinstance(patch, Mapping):
-                raise ValueError(f"shop {domain!r} takes {{field: value}}")
-            try:
-                index = [s.domain for s in shops].index(domain)
-            except ValueError:
-                raise ValueError(f"no shop {domain!r} to change") from None
-            shops[index] = replace(shops[index], **converted(patch, _SHOP_CHECKS, "shop"))
-        EmulatorConfig(shops=shops)  # distinct tokens still
+        shops = patched(self.shops, changes.get("shops", {}), "domain", _SHOP_CHECKS, "shop")
+        distinct(shops, "shops", "domain", "access_token")
         for name, value in top.items():
             setattr(self, name, value)
         self.shops = shops
@@ -104,13 +96,6 @@ class EmulatorConfig:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = as_json(self)
         return out
-
-
-def _offset(value: Any) -> int:
-    minutes: int = integer(-720)(value)
-    if minutes > 840:
-        raise ValueError("a UTC offset lies between -720 and 840 minutes")
-    return minutes
 
 
 _CHECKS = {
@@ -128,6 +113,6 @@ _SHOP_CHECKS = {
     "admin_webhook_secret": text,
     "scopes": names,
     "orders": integer(0),
-    "utc_offset_minutes": _offset,
+    "utc_offset_minutes": utc_offset,
     "currency": text,
 }

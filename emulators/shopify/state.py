@@ -20,6 +20,7 @@ from typing import Any
 
 from emulators.common.catalogue import person
 from emulators.common.formats import DAY, parse_time, with_offset
+from emulators.common.shop import OrderChange
 from emulators.shopify.bucket import LeakyBucket
 from emulators.shopify.changes import apply_action, apply_fields, topics
 from emulators.shopify.config import READ_ALL_ORDERS, EmulatorConfig, ShopConfig
@@ -59,26 +60,6 @@ class ShopState:
 
     def sees_old_orders(self) -> bool:
         return READ_ALL_ORDERS in self.config.scopes
-
-
-@dataclass(frozen=True)
-class OrderChange:
-    """What a saved change did: the new body and version, and the topics it fires."""
-
-    shop: str
-    body: Body
-    version: int
-    created: bool
-    topics: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "shop": self.shop,
-            "order": self.body,
-            "version": self.version,
-            "created": self.created,
-            "topics": self.topics,
-        }
 
 
 class ShopifyState:

@@ -20,8 +20,8 @@ from typing import Any
 
 from emulators.common.faults import FaultScript
 from emulators.common.http import Reply, Request
-from emulators.common.lifecycle import Served
 from emulators.common.outbox import Outbox, Sender, post_over_http
+from emulators.common.shop import ShopEmulator
 from emulators.woocommerce.api import WooApi
 from emulators.woocommerce.config import EmulatorConfig
 from emulators.woocommerce.control import control
@@ -32,7 +32,7 @@ from emulators.woocommerce.webhooks import Webhook
 __all__ = ["Emulator", "EmulatorConfig", "serve"]
 
 
-class Emulator(Served):
+class Emulator(ShopEmulator):
     """Emulated WooCommerce sites served over HTTP; state is inspectable in-process."""
 
     name = "WooCommerce"
@@ -45,14 +45,13 @@ class Emulator(Served):
         clock: Callable[[], float] = time.time,
         sender: Sender = post_over_http,
     ) -> None:
-        super().__init__(host, port)
         self.config = config or EmulatorConfig()
         self._state = WooState(self.config, clock)
-        self._faults = FaultScript()
-        self._outbox = Outbox("woocommerce", clock, sender)
+        faults, outbox = FaultScript(), Outbox("woocommerce", clock, sender)
+        self._api = WooApi(self._state, faults.take, self._ping)
+        super().__init__(host, port, self.config, self._state, self._api, outbox, faults)
         timeout = lambda: self.config.delivery_timeout  # noqa: E731
-        self._deliveries = Deliveries(self._outbox, timeout, self._delivered, clock)
-        self._api = WooApi(self._state, self._faults.take, self._ping)
+        self._deliveries = Deliveries(outbox, timeout, self._delivered, clock)
 
     def handle(self, request: Request) -> Reply:
         if request.path.startswith("/_emulator/"):
@@ -73,9 +72,9 @@ class Emulator(Served):
         change: `order`, `version`, `created`, `topics`, `deliveries` (queued)."""
         with self._state.lock:
             change = self._state.save_order(site, order or {}, action)
-            targets = self._targets(self._state.sites[change.site])
+            targets = self._targets(self._state.sites[change.tenant])
         queued = self._deliveries.send(change.body, change.topics, targets)
-        return {**change.to_json(), "deliveries": queued}
+        return {**change.to_json("site"), "deliveries": queued}
 
     def orders(self, site: str | None = None) -> list[dict[str, Any]]:
         """Every order of the site, by modified date then id."""
@@ -103,42 +102,15 @@ class Emulator(Served):
 
     def deliveries(self, site: str | None = None, topic: str | None = None) -> list[dict[str, Any]]:
         """Every delivery attempt and ping so far (topic "ping"), in the order they finished."""
-        return [
-            attempt
-            for attempt in self._outbox.attempts()
-            if site in (None, attempt["site"]) and topic in (None, attempt["topic"])
-        ]
+        return self._attempts("site", site, topic)
 
-    def wait_for_deliveries(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        return self._outbox.wait_for_attempts(count, timeout)
-
-    def settle(self, timeout: float = 5.0) -> bool:
-        """Wait until no delivery or ping is queued or in flight."""
-        return self._outbox.idle(timeout)
-
-    # --- control ------------------------------------------------------------------------
-
-    def configure(self, **changes: Any) -> None:
-        """Change config fields at run time (validated, all or nothing)."""
-        with self._state.lock:
-            self.config.update(changes)
-            self._state.configured()
+    # --- control (configure, settle, reset and the request log: `ShopEmulator`) --------
 
     def fail_next(self, *faults: str, calls: str | None = None, site: str | None = None) -> None:
         """Make the next API calls (of `calls`: "orders" or "webhooks"; of `site`) answer
         these faults, one each, in order (see `emulators.common.faults`)."""
         name = None if site is None else self.config.site(site).name
         self._faults.add(faults, calls, name)
-
-    def requests_log(self) -> list[dict[str, Any]]:
-        return list(self._api.log)
-
-    def reset(self) -> None:
-        """Reseed the orders; forget webhooks, queued deliveries, faults and logs."""
-        self._outbox.clear()
-        self._faults.clear()
-        self._state.reset()
-        self._api.log.clear()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -166,12 +138,6 @@ class Emulator(Served):
 
     def _ping(self, state: SiteState, hook: Webhook) -> None:
         self._deliveries.ping(state.config.name, hook.id, hook.delivery_url)
-
-    def _on_start(self) -> None:
-        self._outbox.start()
-
-    def _on_stop(self) -> None:
-        self._outbox.stop()
 
     def _announce(self) -> None:
         for site in self.config.sites:

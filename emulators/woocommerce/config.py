@@ -18,17 +18,21 @@ code's reading. Either way the count is not reset by re-activation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulators.common.settings import (
     as_json,
     converted,
+    distinct,
+    find,
     flag,
     integer,
     number,
     one_of,
+    patched,
     text,
+    utc_offset,
 )
 
 PERMISSIONS = ("read", "write", "read_write")
@@ -85,36 +89,17 @@ class EmulatorConfig:
     stall_seconds: float = 10.0  # how long a "timeout" fault waits before its 504
 
     def __post_init__(self) -> None:
-        names = [site.name for site in self.sites]
-        keys = [site.consumer_key for site in self.sites]
-        if not names or len(set(names)) != len(names) or len(set(keys)) != len(keys):
-            raise ValueError("sites need distinct names and distinct consumer keys")
+        distinct(self.sites, "sites", "name", "consumer_key")
 
     def site(self, name: str | None = None) -> SiteConfig:
         """A site by name (None: the first); KeyError names an unknown one."""
-        if name is None:
-            return self.sites[0]
-        for site in self.sites:
-            if site.name == name:
-                return site
-        raise KeyError(f"no site {name!r}; sites: {[s.name for s in self.sites]}")
+        return find(self.sites, name, "name", "site")
 
     def update(self, changes: Mapping[str, Any]) -> None:
         """Apply JSON-shaped changes all or nothing; ValueError names the bad field."""
-        site_changes = changes.get("sites", {})
-        if not isinstance(site_changes, Mapping):
-            raise ValueError('"sites" takes {name: {field: value}}')
         top = converted({k: v for k, v in changes.items() if k != "sites"}, _CHECKS, "config")
-        sites = [replace(site) for site in self.sites]
-        for name, patch in site_changes.items():
-            if not isinstance(patch, Mapping):
-                raise ValueError(f"site {name!r} takes {{field: value}}")
-            try:
-                index = [s.name for s in sites].index(name)
-            except ValueError:
-                raise ValueError(f"no site {name!r} to change") from None
-            sites[index] = replace(sites[index], **converted(patch, _SITE_CHECKS, "site"))
-        EmulatorConfig(sites=sites)  # distinct keys still
+        sites = patched(self.sites, changes.get("sites", {}), "name", _SITE_CHECKS, "site")
+        distinct(sites, "sites", "name", "consumer_key")
         for name, value in top.items():
             setattr(self, name, value)
         self.sites = sites
@@ -122,13 +107,6 @@ class EmulatorConfig:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = as_json(self)
         return out
-
-
-def _offset(value: Any) -> int:
-    minutes: int = integer(-720)(value)
-    if minutes > 840:
-        raise ValueError("a UTC offset lies between -720 and 840 minutes")
-    return minutes
 
 
 _CHECKS = {
@@ -147,7 +125,7 @@ _SITE_CHECKS = {
     "consumer_secret": text,
     "permissions": one_of(*PERMISSIONS),
     "orders": integer(0),
-    "utc_offset_minutes": _offset,
+    "utc_offset_minutes": utc_offset,
     "currency": text,
     "tax_percent": integer(0),
 }

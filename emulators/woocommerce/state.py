@@ -19,6 +19,7 @@ from typing import Any
 
 from emulators.common.catalogue import person
 from emulators.common.formats import parse_time
+from emulators.common.shop import OrderChange
 from emulators.woocommerce.changes import apply_action, apply_fields, topics
 from emulators.woocommerce.config import EmulatorConfig, SiteConfig
 from emulators.woocommerce.orders import Ids, Site, new_order, stamp
@@ -49,24 +50,6 @@ class SiteState:
     def site(self) -> Site:
         cfg = self.config
         return Site(cfg.url.rstrip("/"), cfg.currency, cfg.utc_offset_minutes, cfg.tax_percent)
-
-
-@dataclass(frozen=True)
-class OrderChange:
-    site: str
-    body: Body
-    version: int
-    created: bool
-    topics: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "site": self.site,
-            "order": self.body,
-            "version": self.version,
-            "created": self.created,
-            "topics": self.topics,
-        }
 
 
 class WooState:
