@@ -210,3 +210,27 @@ def test_a_refund_lowers_the_current_total_by_what_its_transaction_gave_back(sta
     assert Decimal(refunded["current_total_price"]) == Decimal(made["total_price"]) - Decimal(
         given_back
     )
+
+
+def test_reset_reseeds_and_forgets_subscriptions_deliveries_and_faults(start: Start) -> None:
+    shopify = start(shop(orders=5))
+    seeded = [(o["id"], o["total_price"]) for o in shopify.emulator.orders()]  # times move on
+    shopify.emulator.add_subscription("orders/create", "http://127.0.0.1:9/hooks")
+    shopify.emulator.save_order()
+    shopify.emulator.fail_next("500")
+
+    reset = shopify.http.post(shopify.emulator.url + "/_emulator/reset", timeout=5)
+
+    assert reset.json() == {"ok": True}
+    assert [(o["id"], o["total_price"]) for o in shopify.emulator.orders()] == seeded
+    assert shopify.emulator.subscriptions() == [] and shopify.emulator.deliveries() == []
+    assert shopify.get("/orders/count.json").status_code == 200  # the fault is gone
+
+
+def test_the_control_api_answers_bad_json_with_400(start: Start) -> None:
+    shopify = start()
+
+    response = shopify.http.post(shopify.emulator.url + "/_emulator/orders", data=b"{", timeout=5)
+
+    assert response.status_code == 400
+    assert response.json()["errors"]

@@ -207,3 +207,29 @@ def test_refunds_are_listed_negative_and_the_last_refunds_the_order(start: Start
     assert (once["status"], twice["status"]) == ("processing", "refunded")
     order = to_order(parse_json(json.dumps(twice).encode()), SITE)
     assert order.totals.total == 0 and order.totals.refunded == Decimal(made["order"]["total"])
+
+
+def test_reset_reseeds_and_forgets_webhooks_deliveries_and_faults(start: Start) -> None:
+    woo = start(site(orders=5))
+    seeded = [(o["id"], o["total"]) for o in woo.emulator.orders()]  # times move on
+    woo.send(
+        "POST", "/webhooks", {"topic": "order.updated", "delivery_url": "http://127.0.0.1:9/h"}
+    )
+    woo.emulator.save_order()
+    woo.emulator.fail_next("500")
+
+    reset = woo.http.post(woo.emulator.url + "/_emulator/reset", timeout=5)
+
+    assert reset.json() == {"ok": True}
+    assert [(o["id"], o["total"]) for o in woo.emulator.orders()] == seeded
+    assert woo.emulator.webhooks() == [] and woo.emulator.deliveries() == []
+    assert woo.get("/orders").status_code == 200  # the fault is gone
+
+
+def test_a_body_that_is_not_json_answers_rest_invalid_json(start: Start) -> None:
+    woo = start()
+    url = woo.emulator.url + "/wp-json/wc/v3/webhooks"
+
+    response = woo.http.post(url, data=b"topic=order.updated", auth=(KEY, SECRET), timeout=5)
+
+    assert (response.status_code, response.json()["code"]) == (400, "rest_invalid_json")
