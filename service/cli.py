@@ -1,4 +1,5 @@
-"""The `relay` command group (a Flask CLI group): worker, db, hubspot, dead letters, status."""
+"""The `relay` command group (a Flask CLI group): worker, db, hubspot, the shop emulators,
+dead letters, status."""
 
 from __future__ import annotations
 
@@ -135,6 +136,46 @@ def hubspot_emulator(
         }
     )
     serve(port, config, host=host)  # prints the address it listens on
+
+
+@main.group(cls=click.Group)
+def shopify() -> None:
+    """The bundled Shopify Admin API emulator."""
+
+
+@shopify.command("emulator")
+@click.option("--port", type=int, default=8026, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--orders", type=int, help="Orders seeded per shop (default: each shop's own).")
+def shopify_emulator(port: int, host: str, seed: int, orders: int | None) -> None:
+    """Run the Shopify emulator (a real HTTP server) until interrupted."""
+    from emulators.shopify import EmulatorConfig, serve
+
+    config = EmulatorConfig(seed=seed)
+    if orders is not None:
+        config.update({"shops": {shop.domain: {"orders": orders} for shop in config.shops}})
+    serve(port, config, host=host)  # prints the address and each shop's token
+
+
+@main.group(cls=click.Group)
+def woocommerce() -> None:
+    """The bundled WooCommerce REST API emulator."""
+
+
+@woocommerce.command("emulator")
+@click.option("--port", type=int, default=8027, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--orders", type=int, help="Orders seeded per site (default: each site's own).")
+def woocommerce_emulator(port: int, host: str, seed: int, orders: int | None) -> None:
+    """Run the WooCommerce emulator (a real HTTP server) until interrupted."""
+    from emulators.woocommerce import EmulatorConfig, serve
+
+    config = EmulatorConfig(seed=seed)
+    if orders is not None:
+        config.update({"sites": {site.name: {"orders": orders} for site in config.sites}})
+    serve(port, config, host=host)  # prints the address and each site's key pair
 
 
 @main.group("dead-letters", cls=click.Group)
