@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 # ISO 4217 currencies whose minor unit is not the usual 2 digits.
 _ZERO_DECIMAL = frozenset(
@@ -42,6 +43,7 @@ _THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 _DECIMAL_TEXT = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+@lru_cache(maxsize=512)  # a few currencies, asked some twenty times per webhook
 def minor_units(currency: str) -> int:
     """Return the number of decimal digits of `currency`'s minor unit (ISO 4217)."""
     code = currency.upper()
