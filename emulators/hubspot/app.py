@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulators.hubspot.config import EmulatorConfig
 from emulators.hubspot.control import control
-from emulators.hubspot.faults import fault_reply
+from emulators.hubspot.faults import ANSWER_FAULTS, broken_answer, fault_reply
 from emulators.hubspot.objects import object_type
 from emulators.hubspot.portal import Portal
 from emulators.hubspot.replies import Reply, error_reply, missing_scopes_reply
@@ -220,6 +220,11 @@ class Emulator:
             reply = admission.reply
         elif not granted:
             reply = missing_scopes_reply()
+        elif admission.fault in ANSWER_FAULTS:
+            cfg = self.config
+            reply = broken_answer(
+                admission.fault, route.answer(), cfg.trickle_seconds, cfg.huge_bytes
+            )
         elif admission.fault is not None:
             cfg = self.config
             reply = fault_reply(admission.fault, cfg.timeout_seconds, cfg.migration_retry_after)

@@ -48,6 +48,8 @@ class EmulatorConfig:
     refused_emails: set[str] = field(default_factory=set)
     seed: int | None = None
     timeout_seconds: float = 35.0
+    trickle_seconds: float = 5.0  # the "trickle" fault: seconds between an answer's bytes
+    huge_bytes: int = 300 * 1024 * 1024  # the "huge" fault: the filler in the answer
     missing_scopes: bool = False  # True: no scope at all is granted
     multi_status: bool = True  # False: per-input problems always 400 the batch (no 207)
     migration_retry_after: int = 1  # Retry-After of a 477; HubSpot's can be hours
@@ -120,13 +122,13 @@ def _merge_types(current: PerType, value: Any) -> PerType:
 
 _PER_TYPE_FIELDS = {"unique_properties", "known_properties", "read_only_properties"}
 _SET_FIELDS = {"access_tokens", "scopes", "fault_calls", "refused_emails"}
-_FLOAT_FIELDS = {"rate_window", "latency", "timeout_seconds"}
+_FLOAT_FIELDS = {"rate_window", "latency", "timeout_seconds", "trickle_seconds"}
 _INT_FIELDS = ("oauth_expires_in", "refresh_token_reuse", "rate_limit", "daily_limit")
 _ACCEPTS: dict[str, Callable[[Any], bool]] = {
     **dict.fromkeys(_PER_TYPE_FIELDS, _is_per_type),
     **dict.fromkeys(_SET_FIELDS, _is_names),
     **dict.fromkeys(_FLOAT_FIELDS, _is_number),
-    **dict.fromkeys((*_INT_FIELDS, "migration_retry_after"), _is_int),
+    **dict.fromkeys((*_INT_FIELDS, "migration_retry_after", "huge_bytes"), _is_int),
     **dict.fromkeys(
         ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token"),
         lambda v: v is None or isinstance(v, str),

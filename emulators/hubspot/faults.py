@@ -12,6 +12,7 @@ upsert, `associations` every association write (not `associations-read`),
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from emulators.hubspot.replies import (
@@ -24,11 +25,19 @@ from emulators.hubspot.replies import (
 )
 
 # "daily" is the DAILY 429; "400-unattributed" a whole-batch 400 naming no input.
+# Broken answers, as a proxy or a bad day at HubSpot could give them: "retry-after-inf" a
+# 429 with `Retry-After: inf`; "results-oops" a 200 whose results are not a list;
+# "result-without-id" a 200 whose results carry no id (neither writes anything);
+# "ratelimit-max-0", "trickle" and "huge" write as usual but answer with
+# `X-HubSpot-RateLimit-Max: 0`, one byte every `trickle_seconds`, or padded to
+# `huge_bytes` (ANSWER_FAULTS).
 FAULTS = frozenset(
     {"500", "502", "503", "504", "423", "429", "daily", "477", "timeout", "drop", "401", "403"}
-    | {"400-unattributed"}
+    | {"400-unattributed", "retry-after-inf", "results-oops", "result-without-id"}
+    | {"ratelimit-max-0", "trickle", "huge"}
 )
-RATE_FAULTS = frozenset({"429", "daily"})
+RATE_FAULTS = frozenset({"429", "daily", "retry-after-inf"})
+ANSWER_FAULTS = frozenset({"ratelimit-max-0", "trickle", "huge"})
 WRITE_CALLS = ("upsert", "associations")  # what no pattern stands for
 
 
@@ -48,8 +57,23 @@ def hits(patterns: Iterable[str] | None, kind: str) -> bool:
     return any(matches(p, kind) for p in (WRITE_CALLS if patterns is None else patterns))
 
 
+def broken_answer(fault: str, reply: Reply, trickle_seconds: float, huge_bytes: int) -> Reply:
+    """The real answer, spoilt as an ANSWER_FAULT says."""
+    if fault == "ratelimit-max-0":
+        headers = {"X-HubSpot-RateLimit-Max": "0", "X-HubSpot-RateLimit-Remaining": "0"}
+        return replace(reply, headers={**reply.headers, **headers})
+    if fault == "trickle":
+        return replace(reply, trickle=trickle_seconds)
+    return replace(reply, padding=huge_bytes)
+
+
 def fault_reply(fault: str, timeout_seconds: float, retry_after: int) -> Reply:
     """The answer a fault stands for; faults never touch records."""
+    if fault == "retry-after-inf":
+        return rate_limit_reply("TEN_SECONDLY_ROLLING").with_headers({"Retry-After": "inf"})
+    if fault in ("results-oops", "result-without-id"):
+        results: Any = "oops" if fault == "results-oops" else [{"properties": {}, "new": True}]
+        return Reply(200, {"status": "COMPLETE", "results": results})
     if fault in RATE_FAULTS:
         return rate_limit_reply("DAILY" if fault == "daily" else "TEN_SECONDLY_ROLLING")
     if fault == "drop":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,9 +37,11 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stall: float = 0.0  # seconds to wait before answering (the "timeout" fault)
     drop: bool = False  # close the connection without answering
+    trickle: float = 0.0  # seconds between the answer's bytes (the "trickle" fault)
+    padding: int = 0  # bytes of filler added to the body (the "huge" fault)
 
     def with_headers(self, headers: Mapping[str, str]) -> Reply:
-        return Reply(self.status, self.body, {**headers, **self.headers}, self.stall, self.drop)
+        return replace(self, headers={**headers, **self.headers})
 
 
 def hubspot_error(message: str, category: str, **extra: Any) -> dict[str, Any]:

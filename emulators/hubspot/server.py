@@ -29,6 +29,9 @@ class Application(Protocol):
     def pause(self, seconds: float) -> None: ...
 
 
+_CHUNK = 64 * 1024
+
+
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -121,10 +124,26 @@ class _Handler(BaseHTTPRequestHandler):
             return
         emulator.pause(reply.stall)
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        head, tail = payload, b""
+        if reply.padding and payload.endswith(b"}"):
+            # {"results": ..., "padding": "xxx...x"}, streamed: never held in memory whole.
+            head, tail = payload[:-1] + b', "padding": "', b'"}'
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(len(head) + reply.padding + len(tail)))
         self.end_headers()
-        self.wfile.write(payload)
+        self._write(emulator, head, reply.trickle)
+        for left in range(reply.padding, 0, -_CHUNK):
+            self.wfile.write(b"x" * min(_CHUNK, left))
+        self._write(emulator, tail, reply.trickle)
+
+    def _write(self, emulator: Application, data: bytes, trickle: float) -> None:
+        if not trickle:
+            self.wfile.write(data)
+            return
+        for byte in range(len(data)):
+            self.wfile.write(data[byte : byte + 1])
+            self.wfile.flush()
+            emulator.pause(trickle)
