@@ -37,7 +37,7 @@ def relay(args: list[str], env: dict[str, str]) -> Result:
 def test_db_upgrade_reports_the_revision(tmp_path: object) -> None:
     result = relay(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"})
     assert result.exit_code == 0
-    assert "store at revision 0002" in result.output
+    assert "store at revision 0003" in result.output
 
 
 def test_a_bad_environment_is_reported_in_full_before_anything_runs() -> None:
