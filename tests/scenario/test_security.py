@@ -70,11 +70,15 @@ def engine(stack: Stack) -> Iterator[sa.Engine]:
 
 
 def counts(engine: sa.Engine) -> dict[str, int]:
+    """Rows of the store's tables, and the line items among the whole order's records."""
     with engine.connect() as conn:
-        return {
+        rows = {
             t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in (orders, records, receipts)
         }
+        line_items = sa.select(sa.func.count()).where(records.c.kind == "line_item")
+        rows["line_items"] = conn.execute(line_items).scalar_one()
+    return rows
 
 
 def new_order(**overrides: Any) -> dict[str, Any]:
