@@ -134,9 +134,8 @@ def _order_of(delivery: Delivery) -> Order | Rejection:
         return _LOADERS[delivery.source](payload, store)
     except ValidationError as exc:
         messages = stringify_keys(exc.messages)
-        return Rejection(
-            RejectionReason.INVALID_ORDER, messages if isinstance(messages, dict) else {}
-        )
+        errors = messages if isinstance(messages, dict) else {"_schema": messages}
+        return Rejection(RejectionReason.INVALID_ORDER, errors)
 
 
 def receive(
