@@ -37,9 +37,10 @@ def create_app(config: Config | None = None, engine: Engine | None = None) -> Fl
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service.api import health, internal, monitoring, openapi, webhooks
+    from service.api import health, internal, monitoring, openapi, rejected, webhooks
 
-    for blueprint in (webhooks.bp, internal.bp, health.bp, monitoring.bp, openapi.bp):
+    blueprints = (webhooks.bp, internal.bp, rejected.bp, health.bp, monitoring.bp, openapi.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

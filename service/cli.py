@@ -1,47 +1,25 @@
 """The `relay` command group (a Flask CLI group): worker, db, hubspot, the shop emulators,
-dead letters, status."""
+dead letters, rejected webhooks (service.cli_rejected), status."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 import requests
 from flask.cli import FlaskGroup
-from sqlalchemy import Engine
 
-from service import logs
 from service.app import create_app
-from service.config import Config, ConfigError
-from service.domain import RecordKind
-from service.store import migrate
+from service.cli_context import command_config, open_store
+from service.cli_rejected import rejected_group
+from service.domain import RecordKind, RejectionReason
+from service.store import migrate, rejected
 from service.store.engine import make_engine, reading
 from service.store.reads import DeadLetterFilter, dead_letters, queue_depth, replay
 from service.store.state import AUTH_ERROR, HALTED, LAST_ERROR, read_states
-
-
-@contextmanager
-def _store(config: Config) -> Iterator[Engine]:
-    """The store for one command, its connections closed when the command ends."""
-    engine = make_engine(config.database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _config() -> Config:
-    try:
-        config = Config.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    logs.configure(config.log_level, config.log_json)
-    return config
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
@@ -55,7 +33,7 @@ def worker() -> None:
     from service.hubspot.factory import build_client
     from service.worker import Worker
 
-    config = _config()
+    config = command_config()
     engine = make_engine(config.database_url)
     relay = Worker(config, engine, build_client(config, engine))
     relay.install_signal_handlers()
@@ -75,8 +53,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations (the Procfile's release step)."""
-    config = _config()
-    with _store(config) as engine:
+    config = command_config()
+    with open_store(config) as engine:
         migrate.upgrade(engine)
     click.echo(f"store at revision {migrate.head_revision()}")
 
@@ -92,8 +70,8 @@ def hubspot_setup() -> None:
     from service.hubspot import setup
     from service.hubspot.factory import build_client
 
-    config = _config()
-    with _store(config) as engine:
+    config = command_config()
+    with open_store(config) as engine:
         try:
             done = setup.run(build_client(config, engine), config)
         except setup.SetupError as exc:
@@ -196,9 +174,9 @@ def dead_letters_list(
     source: str | None, store: str | None, order_id: str | None, kind: str | None, limit: int
 ) -> None:
     """Print dead letters as JSON lines."""
-    config = _config()
+    config = command_config()
     where = DeadLetterFilter(source=source, store=store, order_id=order_id, kind=kind)
-    with _store(config) as engine, reading(engine) as conn:
+    with open_store(config) as engine, reading(engine) as conn:
         items, _cursor = dead_letters(conn, where, after=None, limit=limit)
     for item in items:
         click.echo(json.dumps(item, sort_keys=True))
@@ -222,22 +200,26 @@ def dead_letters_replay(
     """Send dead letters again: back to pending with attempts reset."""
     if not (keys or source or store or order_id or kind or everything):
         raise click.UsageError("say which: --key, --source/--store/--order-id/--kind, or --all")
-    config = _config()
+    config = command_config()
     where = DeadLetterFilter(
         source=source, store=store, order_id=order_id, kind=kind, keys=keys or None
     )
-    with _store(config) as engine:
+    with open_store(config) as engine:
         count = replay(engine, where, now=time.time())
     click.echo(f"replayed {count} record(s)")
+
+
+main.add_command(rejected_group)
 
 
 @main.command(with_appcontext=False)
 def status() -> None:
     """Queue depth by kind, dead letters, oldest pending, what is held back and why."""
-    config = _config()
-    with _store(config) as engine, reading(engine) as conn:
+    config = command_config()
+    with open_store(config) as engine, reading(engine) as conn:
         depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
         states = read_states(conn)
+        kept = rejected.counts(conn)
     depth["last_hubspot_error"] = states.get(LAST_ERROR)
     depth["hubspot_auth_error"] = states.get(AUTH_ERROR)
     depth["held_back"] = {
@@ -245,6 +227,10 @@ def status() -> None:
         for name, reason in states.items()
         if name.startswith(HALTED)
     }
+    by_reason = dict.fromkeys((reason.value for reason in RejectionReason), 0)
+    for (_source, reason), count in kept.items():
+        by_reason[reason] = by_reason.get(reason, 0) + count
+    depth["rejected_webhooks"] = {"total": sum(by_reason.values()), "by_reason": by_reason}
     depth["order_object"] = config.hubspot_order_object.value
     depth["sandbox"] = config.sandbox
     depth["hubspot_base_url"] = config.hubspot_base_url
@@ -259,7 +245,7 @@ def send_sample(source: str, url: str | None, port: int) -> None:
     """Sign and post a realistic sample order with the configured secret."""
     from service import samples
 
-    config = _config()
+    config = command_config()
     secrets = (
         config.shopify_webhook_secrets
         if source == "shopify"

@@ -47,6 +47,8 @@ VARIABLES = (
     "RELAY_BATCHES_IN_FLIGHT",
     "RELAY_LEASE_SECONDS",
     "RELAY_MAX_RETRY_AGE_SECONDS",
+    "RELAY_MAX_FUTURE_SKEW_SECONDS",
+    "RELAY_REJECTED_RETENTION_DAYS",
     "RELAY_HUBSPOT_TIMEOUT_SECONDS",
     "RELAY_LOG_LEVEL",
     "RELAY_LOG_JSON",
@@ -126,6 +128,10 @@ class Config:
     batches_in_flight: int = 3
     lease_seconds: float = 60.0
     max_retry_age_seconds: float = 24 * 3600.0
+    # How far an order's updated_at may run ahead of the relay's clock; a version further
+    # ahead would make every real update until then "stale" (service.pipeline).
+    max_future_skew_seconds: float = 24 * 3600.0
+    rejected_retention_days: int = 30  # rejected webhooks hold personal data: then deleted
     request_timeout_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON when stderr is not a terminal
@@ -262,7 +268,19 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "log_json": env.bool("RELAY_LOG_JSON", None),
         "metrics_dir": env.str("PROMETHEUS_MULTIPROC_DIR", None) or None,
         "worker_metrics_port": env.int("RELAY_WORKER_METRICS_PORT", None),
+        **_rejected_webhooks(env, problems),
     }
+
+
+def _rejected_webhooks(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
+    """When a signed webhook is kept as rejected rather than stored, and for how long."""
+    skew = env.float("RELAY_MAX_FUTURE_SKEW_SECONDS", 24 * 3600.0)
+    if isinstance(skew, float) and skew < 0:
+        problems.setdefault("RELAY_MAX_FUTURE_SKEW_SECONDS", []).append("must be 0 or more")
+    retention = env.int("RELAY_REJECTED_RETENTION_DAYS", 30)
+    if isinstance(retention, int) and retention < 1:
+        problems.setdefault("RELAY_REJECTED_RETENTION_DAYS", []).append("must be 1 or more")
+    return {"max_future_skew_seconds": skew, "rejected_retention_days": retention}
 
 
 def sqlite_path(database_url: str) -> Path | None:

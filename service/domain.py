@@ -57,6 +57,15 @@ class RecordState(enum.StrEnum):
     DEAD = "dead"  # failed for good; an operator must replay it
 
 
+class RejectionReason(enum.StrEnum):
+    """Why a signed webhook was kept as rejected instead of stored (service.intake)."""
+
+    INVALID_STORE = "invalid_store"  # the store header (not signed) is missing or no shop's
+    INVALID_JSON = "invalid_json"  # the body is not UTF-8 JSON
+    INVALID_ORDER = "invalid_order"  # JSON that does not load as an order; errors name fields
+    FUTURE_VERSION = "future_version"  # dated more than RELAY_MAX_FUTURE_SKEW_SECONDS ahead
+
+
 class OrderObject(enum.StrEnum):
     """HUBSPOT_ORDER_OBJECT: what an order becomes in HubSpot beside its line items."""
 

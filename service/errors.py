@@ -99,7 +99,7 @@ def _on_validation(exc: ValidationError) -> Response:
         "Invalid order",
         "The payload does not match the order schema; see errors.",
         type_="urn:line-item-relay:problem:invalid-order",
-        errors=_stringify_keys(exc.messages),
+        errors=stringify_keys(exc.messages),
     )
 
 
@@ -129,12 +129,12 @@ def _on_unexpected(exc: Exception) -> Response:
     return problem_response(500, "Internal Server Error", "An unexpected error was logged.")
 
 
-def _stringify_keys(messages: Any) -> Any:
+def stringify_keys(messages: Any) -> Any:
     """marshmallow keys list indexes as ints; JSON objects need string keys."""
     if isinstance(messages, dict):
-        return {str(key): _stringify_keys(value) for key, value in messages.items()}
+        return {str(key): stringify_keys(value) for key, value in messages.items()}
     if isinstance(messages, list):
-        return [_stringify_keys(value) for value in messages]
+        return [stringify_keys(value) for value in messages]
     return messages
 
 

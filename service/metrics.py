@@ -18,11 +18,18 @@ if _MULTIPROC_DIR:
 
 from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 
+from service.domain import RejectionReason, Source  # noqa: E402
+
 if TYPE_CHECKING:
     from service.store.queue import Claimed
 
 WEBHOOKS = Counter(
     "relay_webhooks", "Webhooks and order posts received", ["source", "topic", "outcome"]
+)
+REJECTED = Counter(
+    "relay_webhooks_rejected",
+    "Signed webhooks answered as rejected (kept for an operator), by reason",
+    ["source", "reason"],
 )
 HUBSPOT_REQUESTS = Counter(
     "relay_hubspot_requests", "Batch requests sent to HubSpot", ["kind", "status"]
@@ -54,6 +61,10 @@ RATE_LEFT = Gauge(
 
 def observe_webhook(source: str, topic: str | None, outcome: str) -> None:
     WEBHOOKS.labels(source=source, topic=topic or "", outcome=outcome).inc()
+
+
+def observe_rejected(source: str, reason: str) -> None:
+    REJECTED.labels(source=source, reason=reason).inc()
 
 
 def observe_hubspot_request(kind: str, status: int, size: int, seconds: float) -> None:
@@ -100,3 +111,10 @@ def queue_samples(depth: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str
         "Age of the oldest undelivered record version",
         {"": float(depth["oldest_pending_age_seconds"] or 0)},
     )
+
+
+def rejected_samples(kept: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], float]:
+    """The kept rejected webhooks by (source, reason), every pair present (0 if none), so
+    a dashboard shows each series from the start."""
+    pairs = {(s.value, r.value): 0.0 for s in Source for r in RejectionReason}
+    return pairs | {pair: float(count) for pair, count in kept.items()}

@@ -33,7 +33,7 @@ from service.hubspot.client import HubSpotClient
 from service.hubspot.kinds import active_kinds, batch_limit, order_kind
 from service.hubspot.outcomes import Answer
 from service.send_budget import SendBudget
-from service.store import housekeeping, queue, rate_budget
+from service.store import housekeeping, queue, rate_budget, rejected
 from service.store.state import AUTH_ERROR, clear_state, halted, set_state
 
 log = logging.getLogger("service.worker")
@@ -236,12 +236,22 @@ class Worker:
         log.info("worker_stopped", extra={"event": "worker_stopped"})
 
     def _housekeeping(self) -> None:
+        """Prune receipts past their use, and rejected webhooks past their retention
+        (their raw bodies hold personal data)."""
+        now = self.clock()
+        keep_rejected = self.config.rejected_retention_days * 86400.0
         try:
-            pruned = housekeeping.prune_receipts(self.engine, now=self.clock())
+            pruned = {
+                "receipts_pruned": housekeeping.prune_receipts(self.engine, now=now),
+                "rejected_webhooks_pruned": rejected.prune(
+                    self.engine, now=now, keep_seconds=keep_rejected
+                ),
+            }
         except SQLAlchemyError:
             return  # the store is away; the next round tries again
-        if pruned:
-            log.info("receipts_pruned", extra={"event": "receipts_pruned", "count": pruned})
+        for event, count in pruned.items():
+            if count:
+                log.info(event, extra={"event": event, "count": count})
 
     def _loop(self) -> None:
         while not self.stopping.is_set():

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from service import extensions, metrics, pipeline
 from service.api.auth import require_api_key
+from service.api.bodies import json_body, selection
 from service.api.schemas import REPLAY_SCHEMAS, DeadLetterQuerySchema
 from service.errors import ProblemError
-from service.sources import parse_json
 from service.sources.internal import to_order
 from service.store.engine import reading
 from service.store.ingest import IngestStatus
@@ -20,30 +20,17 @@ from service.store.reads import DeadLetterFilter, dead_letters, order_view, repl
 bp = Blueprint("internal", __name__, url_prefix="/v1")
 
 
-def _json_body() -> object:
-    if request.mimetype != "application/json":
-        raise ProblemError(
-            "Send the body as application/json.",
-            errors={"Content-Type": ["Expected application/json."]},
-            status=415,
-        )
-    try:
-        return parse_json(request.get_data(cache=True))
-    except ValueError as exc:
-        raise ProblemError("The body is not valid JSON.", errors={"body": [str(exc)]}) from exc
-
-
 @bp.post("/orders")
 @require_api_key
 def post_order() -> tuple[Response, int]:
     """Store an order from an internal system; `Idempotency-Key` makes retries harmless."""
-    order = to_order(_json_body())
+    order = to_order(json_body())
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise ProblemError("Idempotency-Key is too long.", errors={"Idempotency-Key": ["Max 200."]})
     delivery_ids = [f"idempotency:{order.source}:{key}"] if key else []
     result = pipeline.accept(
-        extensions.engine(), extensions.config(), order, delivery_ids=delivery_ids
+        extensions.engine(), extensions.config(), order, delivery_ids=delivery_ids, now=time.time()
     )
     metrics.observe_webhook("internal", order.source, result.status.value)
     status = 202 if result.status is IngestStatus.ACCEPTED else 200
@@ -81,11 +68,7 @@ def list_dead_letters() -> Response:
 @require_api_key
 def replay_dead_letters() -> Response:
     """Send dead letters again, by keys, by filter, or all; attempts start over."""
-    raw = _json_body()
-    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in REPLAY_SCHEMAS:
-        message = "Give exactly one of keys, filter or all=true."
-        raise ProblemError(message, errors={"_schema": [message]}, status=422)
-    body: dict[str, Any] = REPLAY_SCHEMAS[next(iter(raw))]().load(raw)
+    body = selection(REPLAY_SCHEMAS)
     where = DeadLetterFilter(keys=body.get("keys"), **body.get("filter", {}))
     count = replay(extensions.engine(), where, now=time.time())
     return jsonify({"replayed": count})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -12,6 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
 from service import extensions, metrics
+from service.store import rejected
 from service.store.engine import reading
 from service.store.reads import queue_depth
 
@@ -19,7 +21,8 @@ bp = Blueprint("monitoring", __name__)
 
 
 class QueueCollector:
-    """Queue gauges read from the store at scrape time (the same from every process)."""
+    """Queue gauges, and the rejected webhooks kept, read from the store at scrape time
+    (the same from every process)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -27,6 +30,18 @@ class QueueCollector:
     def collect(self) -> Iterator[Metric]:
         with reading(self._engine) as conn:
             depth = queue_depth(conn, time.time())
+            kept = rejected.counts(conn)
+        yield from self._queue(depth)
+        family = GaugeMetricFamily(
+            "relay_rejected_webhooks",
+            "Rejected webhooks kept for an operator, by source and reason",
+            labels=["source", "reason"],
+        )
+        for (source, reason), value in sorted(metrics.rejected_samples(kept).items()):
+            family.add_metric([source, reason], value)
+        yield family
+
+    def _queue(self, depth: dict[str, Any]) -> Iterator[Metric]:
         for name, help_text, values in metrics.queue_samples(depth):
             if list(values) == [""]:
                 yield GaugeMetricFamily(name, help_text, value=values[""])

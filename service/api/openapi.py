@@ -30,6 +30,15 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
+def _one_of(*names: str) -> dict[str, Any]:
+    return {"oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in names]}
+
+
+def _selection(*names: str) -> dict[str, Any]:
+    """A request body that selects by exactly one of the named schemas."""
+    return {"required": True, "content": {JSON: {"schema": _one_of(*names)}}}
+
+
 COMMON_ERRORS = {
     "400": _problem("Malformed body or header"),
     "413": _problem("Body over the size limit"),
@@ -38,22 +47,79 @@ COMMON_ERRORS = {
     "503": _problem("Store unavailable or receiver not configured; retry later"),
 }
 API_ERRORS = {"401": _problem("Missing or invalid bearer key"), **COMMON_ERRORS}
+WEBHOOK_DESCRIPTION = (
+    "Signed with base64 HMAC-SHA256 of the raw body in {header}. A signed body is never "
+    "refused for its content: one that is not JSON, does not load as an order, names no "
+    "valid store in its header, or is dated more than RELAY_MAX_FUTURE_SKEW_SECONDS ahead "
+    "is kept as a rejected webhook (GET /v1/rejected) and answered 200 with its id, "
+    "reason and field errors."
+)
 
 
 def _webhook(schema: str, signature_header: str, topics: list[str]) -> dict[str, Any]:
     return {
         "post": {
             "summary": f"Receive an order webhook (topics: {', '.join(topics)})",
-            "description": f"Signed with base64 HMAC-SHA256 of the raw body in {signature_header}.",
+            "description": WEBHOOK_DESCRIPTION.format(header=signature_header),
             "security": [{signature_header: []}],
             "requestBody": {"required": True, "content": {JSON: {"schema": schema}}},
             "responses": {
-                "200": _ok("IngestAnswer", "Duplicate, stale, ignored topic, or ping"),
+                "200": {
+                    "description": "Duplicate, stale, ignored topic, ping, or kept as rejected",
+                    "content": {JSON: {"schema": _one_of("IngestAnswer", "RejectedAnswer")}},
+                },
                 "202": _ok("IngestAnswer", "Stored; delivery to HubSpot follows"),
                 "401": _problem("Signature missing or wrong"),
-                **COMMON_ERRORS,
+                "413": COMMON_ERRORS["413"],
+                "503": _problem("Store unavailable (nothing kept) or receiver not configured"),
             },
         }
+    }
+
+
+def _operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An operation of the internal API (bearer key; its errors)."""
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        **extra,
+        "responses": {**responses, **API_ERRORS},
+    }
+
+
+def _rejected_paths() -> dict[str, dict[str, Any]]:
+    rejected_id = {"name": "rejected_id", "in": "path", "required": True}
+    rejected_id["schema"] = {"type": "integer", "minimum": 1}
+    selection = _selection("RejectedByIds", "RejectedByFilter", "ReplayAll")
+    return {
+        "/v1/rejected": {
+            "get": _operation(
+                "Rejected webhooks, oldest first, filtered, paginated by cursor; no bodies",
+                {"200": _ok("RejectedPage", "A page")},
+                parameters=[{"in": "query", "schema": schemas.RejectedQuerySchema}],
+            )
+        },
+        "/v1/rejected/{rejected_id}": {
+            "get": _operation(
+                "One rejected webhook with its headers and raw body",
+                {"200": _ok("RejectedWebhookBody", "It"), "404": _problem("None such")},
+                parameters=[rejected_id],
+            )
+        },
+        "/v1/rejected/replay": {
+            "post": _operation(
+                "Run rejected webhooks through today's mapping again (by ids, filter, or all)",
+                {"200": _ok("RejectedReplayAnswer", "How many, by outcome")},
+                requestBody=selection,
+            )
+        },
+        "/v1/rejected/purge": {
+            "post": _operation(
+                "Delete rejected webhooks (by ids, filter, or all)",
+                {"200": _ok("PurgeAnswer", "How many")},
+                requestBody=selection,
+            )
+        },
     }
 
 
@@ -68,63 +134,43 @@ def _paths() -> dict[str, dict[str, Any]]:
             "WooCommerceOrder", "X-WC-Webhook-Signature", ["order.*"]
         ),
         "/v1/orders": {
-            "post": {
-                "summary": "Store an order from an internal system",
-                "description": "The whole order, every time: a line that an earlier version "
-                "had and this one lacks is sent to HubSpot at quantity 0.",
-                "security": [{"bearer": []}],
-                "parameters": [
-                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
-                ],
-                "requestBody": {"required": True, "content": {JSON: {"schema": "InternalOrder"}}},
-                "responses": {
+            "post": _operation(
+                "Store an order from an internal system",
+                {
                     "200": _ok("IngestAnswer", "Duplicate or stale; nothing changed"),
                     "202": _ok("IngestAnswer", "Stored"),
-                    **API_ERRORS,
                 },
-            }
+                description="The whole order, every time: a line that an earlier version "
+                "had and this one lacks is sent to HubSpot at quantity 0. An `updated_at` "
+                "more than RELAY_MAX_FUTURE_SKEW_SECONDS ahead of the relay's clock is a 422.",
+                parameters=[
+                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+                ],
+                requestBody={"required": True, "content": {JSON: {"schema": "InternalOrder"}}},
+            )
         },
         "/v1/orders/{source}/{store}/{order_id}": {
-            "get": {
-                "summary": "An order's records (order, contact, lines, associations) and state",
-                "security": [{"bearer": []}],
-                "parameters": order_params,
-                "responses": {
-                    "200": _ok("OrderStatus", "The order"),
-                    "404": _problem("No such order"),
-                    **API_ERRORS,
-                },
-            }
+            "get": _operation(
+                "An order's records (order, contact, lines, associations) and state",
+                {"200": _ok("OrderStatus", "The order"), "404": _problem("No such order")},
+                parameters=order_params,
+            )
         },
         "/v1/dead-letters": {
-            "get": {
-                "summary": "Dead letters, filtered, paginated by cursor",
-                "security": [{"bearer": []}],
-                "parameters": [{"in": "query", "schema": schemas.DeadLetterQuerySchema}],
-                "responses": {"200": _ok("DeadLetterPage", "A page"), **API_ERRORS},
-            }
+            "get": _operation(
+                "Dead letters, filtered, paginated by cursor",
+                {"200": _ok("DeadLetterPage", "A page")},
+                parameters=[{"in": "query", "schema": schemas.DeadLetterQuerySchema}],
+            )
         },
         "/v1/dead-letters/replay": {
-            "post": {
-                "summary": "Send dead letters again (by keys, by filter, or all)",
-                "security": [{"bearer": []}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        JSON: {
-                            "schema": {
-                                "oneOf": [
-                                    {"$ref": "#/components/schemas/ReplayByKeys"},
-                                    {"$ref": "#/components/schemas/ReplayByFilter"},
-                                    {"$ref": "#/components/schemas/ReplayAll"},
-                                ]
-                            }
-                        }
-                    },
-                },
-                "responses": {"200": _ok("ReplayAnswer", "How many"), **API_ERRORS},
-            }
+            "post": _operation(
+                "Send dead letters again (by keys, by filter, or all)",
+                {"200": _ok("ReplayAnswer", "How many")},
+                requestBody=_selection("ReplayByKeys", "ReplayByFilter", "ReplayAll"),
+            )
         },
+        **_rejected_paths(),
         "/healthz": {
             "get": {"summary": "Liveness", "responses": {"200": {"description": "Alive"}}}
         },
@@ -184,12 +230,19 @@ def build_spec() -> dict[str, Any]:
     for name, schema in (
         ("Problem", schemas.ProblemSchema),
         ("IngestAnswer", schemas.IngestAnswerSchema),
+        ("RejectedAnswer", schemas.RejectedAnswerSchema),
         ("OrderStatus", schemas.OrderStatusSchema),
         ("DeadLetterPage", schemas.DeadLetterPageSchema),
         ("ReplayByKeys", schemas.ReplayByKeysSchema),
         ("ReplayByFilter", schemas.ReplayByFilterSchema),
         ("ReplayAll", schemas.ReplayAllSchema),
         ("ReplayAnswer", schemas.ReplayAnswerSchema),
+        ("RejectedPage", schemas.RejectedPageSchema),
+        ("RejectedWebhookBody", schemas.RejectedWebhookBodySchema),
+        ("RejectedByIds", schemas.RejectedByIdsSchema),
+        ("RejectedByFilter", schemas.RejectedByFilterSchema),
+        ("RejectedReplayAnswer", schemas.RejectedReplayAnswerSchema),
+        ("PurgeAnswer", schemas.PurgeAnswerSchema),
         ("InternalOrder", InternalOrderSchema),
         ("ShopifyOrder", ShopifyOrderSchema),
         ("WooCommerceOrder", WooCommerceOrderSchema),

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from service.domain import RecordKind, RecordState
+from service.domain import RecordKind, RecordState, RejectionReason, Source
 
 STATES = [state.value for state in RecordState]
 KINDS = [kind.value for kind in RecordKind]
+REASONS = [reason.value for reason in RejectionReason]
+SOURCES = [source.value for source in Source]
+MAX_ID = 2**63 - 1  # ids the store can compare (SQLite's and PostgreSQL's 64-bit integers)
 
 
 class ProblemSchema(Schema):
@@ -27,6 +30,19 @@ class IngestAnswerSchema(Schema):
     )
     line_items = fields.Integer()
     topic = fields.String(allow_none=True)
+
+
+class RejectedAnswerSchema(Schema):
+    """A signed webhook that did not fit, kept for an operator (GET /v1/rejected/{id})."""
+
+    status = fields.String(required=True, validate=validate.Equal("rejected"))
+    rejected_id = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+    errors = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "Field (or header) messages, keyed by field path."},
+    )
 
 
 class RecordStatusSchema(Schema):
@@ -133,3 +149,102 @@ REPLAY_SCHEMAS: dict[str, type[Schema]] = {
 
 class ReplayAnswerSchema(Schema):
     replayed = fields.Integer(required=True)
+
+
+class RejectedQuerySchema(Schema):
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    store = fields.String()
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.Integer(
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "next_cursor of the previous page"},
+    )
+
+
+class RejectedWebhookSchema(Schema):
+    """A rejected webhook as a list shows it: what and why, never the body."""
+
+    id = fields.Integer(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    store = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The store its header names; null when none or not valid"},
+    )
+    topic = fields.String(required=True)
+    delivery_id = fields.String(
+        allow_none=True, required=True, metadata={"description": "X-Shopify-Webhook-Id"}
+    )
+    received_at = fields.String(required=True, metadata={"format": "date-time"})
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+    errors = fields.Dict(keys=fields.String(), required=True)
+    attempts = fields.Integer(
+        required=True, metadata={"description": "Runs through parsing and mapping, replays too"}
+    )
+    last_replayed_at = fields.String(
+        allow_none=True, required=True, metadata={"format": "date-time"}
+    )
+    body_bytes = fields.Integer(required=True)
+
+
+class RejectedWebhookBodySchema(RejectedWebhookSchema):
+    """One rejected webhook with the unsigned headers the relay read and its raw body."""
+
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    body_encoding = fields.String(required=True, validate=validate.OneOf(["utf-8", "base64"]))
+    body = fields.String(required=True, metadata={"description": "As text, or in base64"})
+
+
+class RejectedPageSchema(Schema):
+    items = fields.List(fields.Nested(RejectedWebhookSchema), required=True)
+    next_cursor = fields.Integer(allow_none=True, required=True)
+
+
+class RejectedFilterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    store = fields.String()
+    reason = fields.String(validate=validate.OneOf(REASONS))
+
+
+class RejectedByIdsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, MAX_ID)),
+        required=True,
+        validate=validate.Length(1, 1000),
+    )
+
+
+class RejectedByFilterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    filter = fields.Nested(
+        RejectedFilterSchema, required=True, metadata={"description": "{} matches every one"}
+    )
+
+
+# A rejected-webhook replay or purge selects by exactly one of these, as a replay does.
+REJECTED_SCHEMAS: dict[str, type[Schema]] = {
+    "ids": RejectedByIdsSchema,
+    "filter": RejectedByFilterSchema,
+    "all": ReplayAllSchema,
+}
+
+
+class RejectedReplayAnswerSchema(Schema):
+    replayed = fields.Integer(required=True)
+    accepted = fields.Integer(required=True, metadata={"description": "Stored; removed"})
+    duplicate = fields.Integer(required=True, metadata={"description": "Seen; removed"})
+    stale = fields.Integer(required=True, metadata={"description": "Older; removed"})
+    rejected = fields.Integer(required=True, metadata={"description": "Rejected again; kept"})
+
+
+class PurgeAnswerSchema(Schema):
+    purged = fields.Integer(required=True)

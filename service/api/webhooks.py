@@ -1,19 +1,20 @@
-"""Shop webhook receivers: verify the raw body, then parse, map and store. Never call HubSpot."""
+"""Shop webhook receivers: verify the raw body, then take it (service.intake): stored as
+an order, or kept as a rejected webhook. Never call HubSpot."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
-from urllib.parse import urlsplit
+import time
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import extensions, metrics, pipeline, signatures
-from service.domain import Order, Source
-from service.errors import InvalidSignature, NotConfigured, ProblemError
-from service.sources import parse_json, shopify, woocommerce
-from service.store.ingest import IngestResult, IngestStatus
+from service import extensions, intake, metrics, signatures
+from service.domain import Source
+from service.errors import InvalidSignature, NotConfigured
+from service.intake import EVENT_ID, STORE_HEADERS, WEBHOOK_ID, Delivery
+from service.sources import parse_json
+from service.store.ingest import IngestStatus
 
 bp = Blueprint("webhooks", __name__)
 
@@ -22,15 +23,9 @@ SHOPIFY_TOPICS = frozenset(
 )
 WOOCOMMERCE_TOPICS = frozenset({"order.created", "order.updated"})
 KNOWN_TOPICS = SHOPIFY_TOPICS | WOOCOMMERCE_TOPICS  # metric labels stay bounded
+# The unsigned Shopify headers a delivery keeps; each also comes as `shopify-*`.
+SHOPIFY_HEADERS = (STORE_HEADERS[Source.SHOPIFY], WEBHOOK_ID, EVENT_ID)
 _PING = re.compile(rb"^webhook_id=\d{1,20}$")
-# A host name (dot-separated labels of letters, digits and inner hyphens, up to 200
-# characters) with an optional port; for a WooCommerce site in a sub-folder, a path of up
-# to 50 characters whose segments never start with a dot, so never "." or "..".
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_STORE = re.compile(
-    rf"(?=[^/]{{1,200}}(?:/|\Z)){_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?"
-    r"(?=.{0,50}\Z)(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*"
-)
 
 
 def _header(*names: str) -> str | None:
@@ -72,32 +67,22 @@ def _json(body: dict[str, object], status: int) -> Response:
     return response
 
 
-def _answer(result: IngestResult) -> Response:
-    status = 202 if result.status is IngestStatus.ACCEPTED else 200
-    return _json({"status": result.status.value, "line_items": result.line_items}, status)
-
-
-def _load(body: bytes, build: Callable[[object], Order]) -> Order:
-    try:
-        payload = parse_json(body)
-    except ValueError as exc:
-        raise ProblemError("The body is not valid JSON.", errors={"body": [str(exc)]}) from exc
-    return build(payload)
-
-
-def _store_name(value: str | None, header: str) -> str:
-    if not value:
-        raise ProblemError(f"Missing {header} header.", errors={header: ["Missing header."]})
-    value = value.strip()
-    if "://" in value:
-        # WooCommerce sends the site URL; a site in a sub-folder keeps its path.
-        parts = urlsplit(value)
-        value = parts.netloc.lower() + parts.path.rstrip("/")
-    else:
-        value = value.lower()
-    if not _STORE.fullmatch(value):
-        raise ProblemError(f"Invalid {header} header.", errors={header: ["Not a shop address."]})
-    return value
+def _take(delivery: Delivery) -> Response:
+    """Store the order, or keep the body as rejected: 200 with its id, reason and errors
+    (a shop that got an error would retry in vain, then drop the subscription)."""
+    outcome = intake.take(extensions.engine(), extensions.config(), delivery, now=time.time())
+    if isinstance(outcome, intake.Kept):
+        reason = outcome.rejection.reason.value
+        metrics.observe_rejected(delivery.source.value, reason)
+        answer: dict[str, object] = {
+            "status": "rejected",
+            "rejected_id": outcome.rejected_id,
+            "reason": reason,
+            "errors": outcome.rejection.errors,
+        }
+        return _json(answer, 200)
+    status = 202 if outcome.status is IngestStatus.ACCEPTED else 200
+    return _json({"status": outcome.status.value, "line_items": outcome.line_items}, status)
 
 
 @bp.post("/webhooks/shopify")
@@ -109,21 +94,8 @@ def shopify_webhook() -> Response:
     topic = _header("X-Shopify-Topic", "shopify-topic")
     if topic not in SHOPIFY_TOPICS or (topic == "orders/edited" and _is_order_edit(body)):
         return _ignored(topic)
-    store = _store_name(
-        _header("X-Shopify-Shop-Domain", "shopify-shop-domain"), "X-Shopify-Shop-Domain"
-    )
-    order = _load(body, lambda payload: shopify.to_order(payload, store))
-    delivery_ids = [
-        f"{kind}:{value}"
-        for kind, value in (
-            ("webhook", _header("X-Shopify-Webhook-Id", "shopify-webhook-id")),
-            ("event", _header("X-Shopify-Event-Id", "shopify-event-id")),
-        )
-        if value
-    ]
-    return _answer(
-        pipeline.accept(extensions.engine(), extensions.config(), order, delivery_ids=delivery_ids)
-    )
+    headers = {name: _header(name, name[2:].lower()) for name in SHOPIFY_HEADERS}
+    return _take(Delivery.of(Source.SHOPIFY, topic, headers, body))
 
 
 @bp.post("/webhooks/woocommerce")
@@ -141,14 +113,9 @@ def woocommerce_webhook() -> Response:
     topic = request.headers.get("X-WC-Webhook-Topic")
     if topic not in WOOCOMMERCE_TOPICS:
         return _ignored(topic)
-    store = _store_name(request.headers.get("X-WC-Webhook-Source"), "X-WC-Webhook-Source")
-    order = _load(body, lambda payload: woocommerce.to_order(payload, store))
-    # No receipt: X-WC-Webhook-Delivery-ID is wp_hash(webhook id . current second), the same
-    # for two different orders sent in one second, and WooCommerce never redelivers. The
-    # version rule alone makes a repeated body harmless (it answers "stale").
-    return _answer(
-        pipeline.accept(extensions.engine(), extensions.config(), order, delivery_ids=[])
-    )
+    header = STORE_HEADERS[Source.WOOCOMMERCE]
+    headers = {header: request.headers.get(header)}
+    return _take(Delivery.of(Source.WOOCOMMERCE, topic, headers, body))
 
 
 def _is_order_edit(body: bytes) -> bool:
@@ -159,7 +126,7 @@ def _is_order_edit(body: bytes) -> bool:
     try:
         payload = parse_json(body)
     except ValueError:
-        return False  # _load reports it
+        return False  # taken, and kept as rejected
     return isinstance(payload, dict) and "order_edit" in payload and "line_items" not in payload
 
 

@@ -6,7 +6,8 @@ with messages keyed by field name (line items by index) when the body does not f
 
 The body must be parsed with `parse_json`, never plain `json.loads`: it keeps every JSON
 number exact (fractions as `Decimal`, integers as `int` even above 2**53), and the money
-fields below refuse a `float` rather than guess at its digits.
+fields below refuse a `float` rather than guess at its digits; and it applies the text
+rule (`service.text`: no lone surrogate, no NUL), so every string it gives can be stored.
 
 Shared schema pieces: `SourceSchema` (ignores unknown keys, as shops add fields in every
 API version), `ExactId`, `Money`, `SignedMoney`, `Currency`, `Quantity`, `Text`, `NULLABLE`,
@@ -29,6 +30,7 @@ from typing import Any, Final
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from service.money import parse_decimal
+from service.text import clean_json, may_need_cleaning
 
 # Shopify ids are int64 and WooCommerce ids are post ids: all fit in 64 unsigned bits.
 _MAX_ID = 2**64
@@ -44,16 +46,20 @@ NULLABLE: Final[dict[str, Any]] = {"allow_none": True, "load_default": None}
 
 
 def parse_json(body: bytes) -> object:
-    """Parse a UTF-8 JSON body with exact numbers; raise `ValueError` if it is not one."""
+    """Parse a UTF-8 JSON body with exact numbers and storable text (`service.text`);
+    raise `ValueError` if it is not one."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError("body is not valid UTF-8") from exc
     # json.loads raises JSONDecodeError, a ValueError, on malformed text.
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        payload = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except RecursionError as exc:  # thousands of nested arrays or objects: not an order
         raise ValueError("JSON nested too deeply") from exc
+    # The text rule (service.text): no string the relay keeps or sends holds a lone
+    # surrogate or a NUL, which no store can take.
+    return clean_json(payload) if may_need_cleaning(text) else payload
 
 
 def _reject_constant(name: str) -> object:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -124,3 +125,29 @@ relay_state = Table(
     Column("number", Float),
     Column("updated_at", Float, nullable=False),
 )
+
+# Signed webhooks the relay could not take as an order (service.intake): kept, with the
+# raw body as received, for an operator to see, fix and replay, or purge; deleted after
+# RELAY_REJECTED_RETENTION_DAYS (the body holds personal data). `headers` holds the
+# unsigned headers the relay reads (the store, Shopify's delivery ids), as received, so
+# a replay runs the same code as the live receiver; `store` is the store they name, when
+# they name a valid one. `attempts` counts the runs through parsing and mapping.
+rejected_webhooks = Table(
+    "rejected_webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("store", String(255)),
+    Column("topic", String(64), nullable=False),
+    Column("delivery_id", String(255)),  # Shopify's X-Shopify-Webhook-Id
+    Column("headers", Text, nullable=False),  # JSON object, ASCII
+    Column("received_at", Float, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("errors", Text, nullable=False),  # JSON object, ASCII
+    Column("body", LargeBinary, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_replayed_at", Float),
+    # A redelivery of one Shopify delivery is kept once (NULLs, WooCommerce's, never clash).
+    UniqueConstraint("source", "delivery_id", name="uq_rejected_webhooks_delivery"),
+)
+Index("ix_rejected_webhooks_received_at", rejected_webhooks.c.received_at)

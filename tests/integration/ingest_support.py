@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from service.domain import RecordKind
-from service.store.tables import metadata, records
+from service.store.tables import metadata, records, rejected_webhooks
 from tests.conftest import API_KEY, SHOPIFY_SECRET, WOO_SECRET
 
 # Every secret a test app is configured with; no answer may echo one.
@@ -39,6 +39,31 @@ def empty_counts() -> dict[str, int]:
     }
 
 
+def only_rejected(count: int = 1) -> dict[str, int]:
+    """The row counts of a store that kept `count` rejected webhooks and nothing else."""
+    return empty_counts() | {"rejected_webhooks": count}
+
+
+def kept_rejected(engine: Engine) -> list[dict[str, Any]]:
+    """Every column of every rejected webhook kept, in id order."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(rejected_webhooks).order_by(rejected_webhooks.c.id))
+        return [dict(row._mapping) for row in rows]
+
+
+def assert_rejected(response: TestResponse, reason: str) -> dict[str, Any]:
+    """The answer to a signed body that did not fit: 200, kept as a rejected webhook with
+    `reason` and its field errors, echoing no configured secret."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body: dict[str, Any] = json.loads(response.get_data(as_text=True))
+    assert body.keys() == {"status", "rejected_id", "reason", "errors"}, body
+    assert (body["status"], body["reason"]) == ("rejected", reason), body
+    assert isinstance(body["rejected_id"], int)
+    assert body["errors"] and isinstance(body["errors"], dict)
+    _echoes_no_secret(response)
+    return body
+
+
 def dump_line_items(engine: Engine) -> list[dict[str, Any]]:
     """Every column of every line item record, in key order."""
     return dump_records(engine, "line_item")
@@ -64,8 +89,12 @@ def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
     body = json.loads(response.get_data(as_text=True))
     assert {"type", "title", "status"} <= body.keys()
     assert body["status"] == status
+    _echoes_no_secret(response)
+    return body
+
+
+def _echoes_no_secret(response: TestResponse) -> None:
     text = response.get_data(as_text=True) + "\n".join(f"{k}: {v}" for k, v in response.headers)
     for secret in SECRETS:
         assert secret not in text
         assert json.dumps(secret)[1:-1] not in text
-    return body

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, update
 from werkzeug.serving import make_server
 
@@ -16,7 +17,9 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service.app import create_app
 from service.cli import main
 from service.config import Config
+from service.signatures import sign
 from service.store.tables import records
+from tests.conftest import SHOPIFY_SECRET
 from tests.integration.worker_support import key_of, props, store_items
 
 SECRET = "cli-shopify-secret&;"
@@ -37,7 +40,7 @@ def relay(args: list[str], env: dict[str, str]) -> Result:
 def test_db_upgrade_reports_the_revision(tmp_path: object) -> None:
     result = relay(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"})
     assert result.exit_code == 0
-    assert "store at revision 0002" in result.output
+    assert "store at revision 0003" in result.output
 
 
 def test_a_bad_environment_is_reported_in_full_before_anything_runs() -> None:
@@ -154,3 +157,53 @@ def test_hubspot_emulator_keys_orders_and_deals_by_the_order_id_property(
     assert config.unique_properties["line_items"] == {"line_key"}
     assert config.unique_properties["orders"] == config.unique_properties["deals"] == {"order_key"}
     assert config.unique_properties["contacts"] == set()
+
+
+def test_rejected_webhooks_are_listed_shown_replayed_and_purged_from_the_command_line(
+    store_url: str, client: FlaskClient
+) -> None:
+    env = {"DATABASE_URL": store_url}
+    bodies = (b"not json", b'{"id": 1}')
+    for body in bodies:
+        answer = client.post(
+            "/webhooks/shopify",
+            data=body,
+            headers={
+                "X-Shopify-Topic": "orders/create",
+                "X-Shopify-Hmac-Sha256": sign(SHOPIFY_SECRET, body),
+                "X-Shopify-Shop-Domain": "acme.myshopify.com",
+            },
+        )
+        assert answer.json["status"] == "rejected"  # type: ignore[index]
+
+    listed = [json.loads(line) for line in relay(["rejected", "list"], env).output.splitlines()]
+    assert [item["reason"] for item in listed] == ["invalid_json", "invalid_order"]
+    assert all("body" not in item for item in listed)
+    first = listed[0]["id"]
+    shown = json.loads(relay(["rejected", "show", str(first)], env).output)
+    assert (shown["body"], shown["body_encoding"]) == ("not json", "utf-8")
+    assert CliRunner().invoke(main, ["rejected", "show", "999"], env=env).exit_code == 1
+    status = json.loads(relay(["status"], env).output)["rejected_webhooks"]
+    assert status["total"] == 2
+    assert status["by_reason"] == {
+        "invalid_store": 0,
+        "invalid_json": 1,
+        "invalid_order": 1,
+        "future_version": 0,
+    }
+
+    assert relay(["rejected", "replay"], env).exit_code == 2  # say which
+    again = relay(["rejected", "replay", "--id", str(first)], env)
+    assert json.loads(again.stdout.splitlines()[-1]) == {
+        "replayed": 1,
+        "accepted": 0,
+        "duplicate": 0,
+        "stale": 0,
+        "rejected": 1,
+    }
+    assert (
+        "purged 1 rejected webhook(s)"
+        in relay(["rejected", "purge", "--id", str(first)], env).output
+    )
+    assert "purged 1 " in relay(["rejected", "purge", "--reason", "invalid_order"], env).output
+    assert relay(["rejected", "list"], env).output == ""

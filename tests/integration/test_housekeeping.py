@@ -7,9 +7,33 @@ from sqlalchemy import Engine, func, insert, select
 
 from service.config import Config
 from service.hubspot.factory import build_client
+from service.store import rejected
 from service.store.housekeeping import RECEIPT_RETENTION_SECONDS, prune_receipts
-from service.store.tables import receipts
+from service.store.tables import receipts, rejected_webhooks
 from service.worker import Worker
+
+DAY = 86400.0
+
+
+def keep_rejected(engine: Engine, **received_days_ago: float) -> None:
+    """A rejected webhook per name, received that many days ago."""
+    for name, days in received_days_ago.items():
+        entry = rejected.Rejected(
+            source="shopify",
+            topic="orders/create",
+            headers={"X-Shopify-Webhook-Id": name},
+            body=b"not json",
+            reason="invalid_json",
+            errors={"body": ["Expecting value"]},
+            delivery_id=name,
+        )
+        rejected.keep(engine, entry, now=time.time() - days * DAY)
+
+
+def kept_names(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        query = select(rejected_webhooks.c.delivery_id).order_by(rejected_webhooks.c.id)
+        return [str(name) for name in conn.execute(query).scalars()]
 
 
 def test_receipts_older_than_a_week_are_pruned_and_newer_ones_kept(engine: Engine) -> None:
@@ -48,3 +72,27 @@ def test_a_running_worker_prunes_old_receipts(config: Config, engine: Engine) ->
     runner.join(timeout=10)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(receipts)).scalar_one() == 0
+
+
+def test_rejected_webhooks_past_their_retention_are_deleted_and_newer_ones_kept(
+    engine: Engine,
+) -> None:
+    keep_rejected(engine, ancient=400, old=30.01, recent=29.99, new=0)
+
+    assert rejected.prune(engine, now=time.time(), keep_seconds=30 * DAY) == 2
+
+    assert kept_names(engine) == ["recent", "new"]
+
+
+def test_a_running_worker_deletes_rejected_webhooks_past_the_configured_retention(
+    config: Config, engine: Engine
+) -> None:
+    keep_rejected(engine, eight_days=8, six_days=6)
+    config = config.replace(batches_in_flight=1, rejected_retention_days=7)
+    worker = Worker(config, engine, build_client(config, engine))
+    runner = threading.Thread(target=worker.run_forever)
+    runner.start()
+    time.sleep(0.8)
+    worker.stop()
+    runner.join(timeout=10)
+    assert kept_names(engine) == ["six_days"]

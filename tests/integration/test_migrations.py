@@ -17,7 +17,7 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
 from service.store import migrate
 from service.store.engine import make_engine
-from service.store.tables import records
+from service.store.tables import records, rejected_webhooks
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.integration.worker_support import make_worker, worker_config
 
@@ -180,4 +180,39 @@ def test_a_store_of_real_size_is_carried_over_whole(fresh_url: str) -> None:
             sa.select(sa.func.count()).where(records.c.kind == "line_item")
         ).scalar_one()
     assert count == 20_000
+    engine.dispose()
+
+
+def test_0003_adds_the_rejected_webhooks_and_its_downgrade_drops_only_them(
+    fresh_url: str,
+) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(records.insert(), [{**OLD_ROWS[1], "kind": "line_item"}])
+
+    migrate.upgrade(engine)
+
+    assert migrate.current_revision(engine) == "0003"
+    assert "rejected_webhooks" in sa.inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.execute(
+            rejected_webhooks.insert(),
+            [
+                {
+                    "source": "shopify",
+                    "topic": "orders/create",
+                    "headers": "{}",
+                    "received_at": NOW,
+                    "reason": "invalid_json",
+                    "errors": "{}",
+                    "body": b"\x00\xff raw",
+                    "attempts": 1,
+                }
+            ],
+        )
+        assert conn.execute(sa.select(rejected_webhooks.c.body)).scalar_one() == b"\x00\xff raw"
+    migrate.downgrade(engine, "0002")
+    assert "rejected_webhooks" not in sa.inspect(engine).get_table_names()
+    assert [row["key"] for row in _rows(engine)] == [OLD_ROWS[1]["key"]]
     engine.dispose()

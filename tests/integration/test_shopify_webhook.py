@@ -29,8 +29,11 @@ from service.store.tables import orders, records
 from tests.conftest import SHOPIFY_SECRET, require_shared
 from tests.integration.ingest_support import (
     assert_problem,
+    assert_rejected,
     dump_line_items,
     empty_counts,
+    kept_rejected,
+    only_rejected,
     row_counts,
     stored_properties,
 )
@@ -115,10 +118,11 @@ def test_the_published_shopify_vector_passes_the_endpoint_signature_check(
 
     response = app.test_client().post(PATH, data=vector_body(vector), headers=headers)
 
-    # {"foo": "bar"} is no order: past the signature check it fails validation, not auth.
-    body = assert_problem(response, 422)
+    # {"foo": "bar"} is no order: past the signature check it is kept as rejected, not
+    # refused as unauthorised, and nothing else is stored.
+    body = assert_rejected(response, "invalid_order")
     assert "line_items" in body["errors"]
-    assert row_counts(engine) == empty_counts()
+    assert row_counts(engine) == only_rejected()
 
 
 def test_the_saved_shopify_sample_signed_by_the_derived_vector_is_stored(
@@ -394,18 +398,19 @@ def test_a_newer_update_with_changed_content_bumps_the_version_and_is_pending_ag
 @pytest.mark.parametrize(
     "body", [b'{"id": 1, "line_items": [', b"\xff\xfe{}", b'{"price": NaN}', b""]
 )
-def test_a_signed_body_that_is_not_json_is_400_naming_the_body(
+def test_a_signed_body_that_is_not_json_is_kept_as_rejected_naming_the_body(
     client: FlaskClient, engine: Engine, body: bytes
 ) -> None:
     response = client.post(PATH, data=body, headers=shopify_headers(body))
 
-    problem = assert_problem(response, 400)
-    assert list(problem["errors"]) == ["body"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_json")
+    assert list(answer["errors"]) == ["body"]
+    assert row_counts(engine) == only_rejected()
+    assert [row["body"] for row in kept_rejected(engine)] == [body]  # the bytes, as sent
 
 
 @pytest.mark.parametrize(("field", "value"), [("quantity", "abc"), ("price", True)])
-def test_a_wrongly_typed_line_item_field_is_422_naming_its_path(
+def test_a_wrongly_typed_line_item_field_is_kept_as_rejected_naming_its_path(
     client: FlaskClient, engine: Engine, field: str, value: object
 ) -> None:
     payload = sample_order()
@@ -413,25 +418,27 @@ def test_a_wrongly_typed_line_item_field_is_422_naming_its_path(
 
     response = post_order(client, payload)
 
-    problem = assert_problem(response, 422)
-    assert problem["errors"]["line_items"]["0"][field]
-    assert list(problem["errors"]["line_items"]) == ["0"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert answer["errors"]["line_items"]["0"][field]
+    assert list(answer["errors"]["line_items"]) == ["0"]
+    assert row_counts(engine) == only_rejected()
 
 
-def test_a_missing_currency_is_422_naming_currency(client: FlaskClient, engine: Engine) -> None:
+def test_a_missing_currency_is_kept_as_rejected_naming_currency(
+    client: FlaskClient, engine: Engine
+) -> None:
     payload = sample_order()
     del payload["currency"]
 
     response = post_order(client, payload)
 
-    problem = assert_problem(response, 422)
-    assert list(problem["errors"]) == ["currency"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert list(answer["errors"]) == ["currency"]
+    assert row_counts(engine) == only_rejected()
 
 
 @pytest.mark.parametrize("shop", [None, "", "not a shop/../x"], ids=["absent", "empty", "bad"])
-def test_a_missing_or_invalid_shop_domain_header_is_400_naming_the_header(
+def test_a_missing_or_invalid_shop_domain_header_is_kept_as_rejected_naming_the_header(
     client: FlaskClient, engine: Engine, shop: str | None
 ) -> None:
     body = json.dumps(sample_order()).encode()
@@ -443,9 +450,11 @@ def test_a_missing_or_invalid_shop_domain_header_is_400_naming_the_header(
 
     response = client.post(PATH, data=body, headers=headers)
 
-    problem = assert_problem(response, 400)
-    assert list(problem["errors"]) == ["X-Shopify-Shop-Domain"]
-    assert row_counts(engine) == empty_counts()
+    # The header is not under the HMAC, but the body is signed: kept, not refused.
+    answer = assert_rejected(response, "invalid_store")
+    assert list(answer["errors"]) == ["X-Shopify-Shop-Domain"]
+    assert row_counts(engine) == only_rejected()
+    assert [row["store"] for row in kept_rejected(engine)] == [None]
 
 
 def test_a_body_over_the_size_limit_is_413(client: FlaskClient, engine: Engine) -> None:
@@ -459,7 +468,7 @@ def test_a_body_over_the_size_limit_is_413(client: FlaskClient, engine: Engine) 
     assert row_counts(engine) == empty_counts()
 
 
-def test_an_order_id_longer_than_the_store_keeps_is_422_naming_the_id(
+def test_an_order_id_longer_than_the_store_keeps_is_kept_as_rejected_naming_the_id(
     client: FlaskClient, engine: Engine
 ) -> None:
     payload = sample_order()
@@ -467,9 +476,9 @@ def test_an_order_id_longer_than_the_store_keeps_is_422_naming_the_id(
 
     response = post_order(client, payload)
 
-    problem = assert_problem(response, 422)
-    assert "id" in problem["errors"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert "id" in answer["errors"]
+    assert row_counts(engine) == only_rejected()
 
 
 # --- the mapping reaches the store ---------------------------------------------------

@@ -29,8 +29,11 @@ from service.store.tables import orders
 from tests.conftest import SHOPIFY_SECRET, WOO_SECRET, require_shared
 from tests.integration.ingest_support import (
     assert_problem,
+    assert_rejected,
     dump_line_items,
     empty_counts,
+    kept_rejected,
+    only_rejected,
     row_counts,
     stored_properties,
 )
@@ -127,10 +130,11 @@ def test_the_woocommerce_vector_passes_the_endpoint_signature_check(
 
     response = app.test_client().post(PATH, data=vector["body"].encode(), headers=headers)
 
-    # The body `secret` is no JSON: past the signature check it is a 400, not a 401.
-    problem = assert_problem(response, 400)
-    assert list(problem["errors"]) == ["body"]
-    assert row_counts(engine) == empty_counts()
+    # The body `secret` is no JSON: past the signature check it is kept as rejected, not
+    # refused as unauthorised, and nothing else is stored.
+    answer = assert_rejected(response, "invalid_json")
+    assert list(answer["errors"]) == ["body"]
+    assert row_counts(engine) == only_rejected()
 
 
 def _flip_body(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
@@ -289,7 +293,7 @@ def test_the_same_line_item_id_on_two_sites_stays_two_rows(
     assert row_counts(engine)["orders"] == 2
 
 
-def test_a_missing_webhook_source_header_is_400_naming_it(
+def test_a_missing_webhook_source_header_is_kept_as_rejected_naming_it(
     client: FlaskClient, engine: Engine
 ) -> None:
     body = wp_json(sample_order())
@@ -298,9 +302,10 @@ def test_a_missing_webhook_source_header_is_400_naming_it(
 
     response = client.post(PATH, data=body, headers=headers)
 
-    problem = assert_problem(response, 400)
-    assert list(problem["errors"]) == ["X-WC-Webhook-Source"]
-    assert row_counts(engine) == empty_counts()
+    # The header is not under the HMAC, but the body is signed: kept, not refused.
+    answer = assert_rejected(response, "invalid_store")
+    assert list(answer["errors"]) == ["X-WC-Webhook-Source"]
+    assert row_counts(engine) == only_rejected()
 
 
 @pytest.mark.parametrize("topic", ["order.created", "order.updated"])
@@ -448,18 +453,19 @@ def test_a_line_removed_by_an_edit_goes_to_quantity_0_and_comes_back_if_re_added
 
 
 @pytest.mark.parametrize("body", [b'{"id": 1207, "line_items": [', b"\xc3\x28", b"[1, 2"])
-def test_a_signed_body_that_is_not_json_is_400_naming_the_body(
+def test_a_signed_body_that_is_not_json_is_kept_as_rejected_naming_the_body(
     client: FlaskClient, engine: Engine, body: bytes
 ) -> None:
     response = client.post(PATH, data=body, headers=woo_headers(body))
 
-    problem = assert_problem(response, 400)
-    assert list(problem["errors"]) == ["body"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_json")
+    assert list(answer["errors"]) == ["body"]
+    assert row_counts(engine) == only_rejected()
+    assert [row["body"] for row in kept_rejected(engine)] == [body]  # the bytes, as sent
 
 
 @pytest.mark.parametrize(("field", "value"), [("quantity", "abc"), ("subtotal", True)])
-def test_a_wrongly_typed_line_item_field_is_422_naming_its_path(
+def test_a_wrongly_typed_line_item_field_is_kept_as_rejected_naming_its_path(
     client: FlaskClient, engine: Engine, field: str, value: object
 ) -> None:
     payload = sample_order()
@@ -467,24 +473,28 @@ def test_a_wrongly_typed_line_item_field_is_422_naming_its_path(
 
     response = post_order(client, payload)
 
-    problem = assert_problem(response, 422)
-    assert problem["errors"]["line_items"]["1"][field]
-    assert list(problem["errors"]["line_items"]) == ["1"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert answer["errors"]["line_items"]["1"][field]
+    assert list(answer["errors"]["line_items"]) == ["1"]
+    assert row_counts(engine) == only_rejected()
 
 
-def test_a_missing_currency_is_422_naming_currency(client: FlaskClient, engine: Engine) -> None:
+def test_a_missing_currency_is_kept_as_rejected_naming_currency(
+    client: FlaskClient, engine: Engine
+) -> None:
     payload = sample_order()
     del payload["currency"]
 
     response = post_order(client, payload)
 
-    problem = assert_problem(response, 422)
-    assert list(problem["errors"]) == ["currency"]
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert list(answer["errors"]) == ["currency"]
+    assert row_counts(engine) == only_rejected()
 
 
-def test_a_rest_error_object_as_payload_is_422(client: FlaskClient, engine: Engine) -> None:
+def test_a_rest_error_object_as_payload_is_kept_as_rejected(
+    client: FlaskClient, engine: Engine
+) -> None:
     # What WooCommerce sends when the webhook's user may not read orders (woocommerce#26682).
     payload = {
         "code": "woocommerce_rest_cannot_view",
@@ -494,9 +504,9 @@ def test_a_rest_error_object_as_payload_is_422(client: FlaskClient, engine: Engi
 
     response = post_order(client, payload, topic="order.created")
 
-    problem = assert_problem(response, 422)
-    assert {"id", "currency", "line_items"} <= problem["errors"].keys()
-    assert row_counts(engine) == empty_counts()
+    answer = assert_rejected(response, "invalid_order")
+    assert {"id", "currency", "line_items"} <= answer["errors"].keys()
+    assert row_counts(engine) == only_rejected()
 
 
 def test_a_body_over_the_size_limit_is_413(client: FlaskClient, engine: Engine) -> None:

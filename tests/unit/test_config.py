@@ -122,3 +122,26 @@ def test_a_malformed_order_setting_is_refused_by_name(
     with pytest.raises(ConfigError) as caught:
         Config.from_env()
     assert set(caught.value.problems) == {name}
+
+
+def test_rejected_webhooks_are_kept_30_days_and_a_version_may_run_a_day_ahead() -> None:
+    config = Config.from_env()
+    assert (config.rejected_retention_days, config.max_future_skew_seconds) == (30, 86400.0)
+
+
+def test_the_rejected_webhook_settings_are_read_and_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELAY_REJECTED_RETENTION_DAYS", "7")
+    monkeypatch.setenv("RELAY_MAX_FUTURE_SKEW_SECONDS", "600")
+    config = Config.from_env()
+    assert (config.rejected_retention_days, config.max_future_skew_seconds) == (7, 600.0)
+
+    monkeypatch.setenv("RELAY_REJECTED_RETENTION_DAYS", "0")
+    monkeypatch.setenv("RELAY_MAX_FUTURE_SKEW_SECONDS", "-1")
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env()
+    assert set(caught.value.problems) == {
+        "RELAY_REJECTED_RETENTION_DAYS",
+        "RELAY_MAX_FUTURE_SKEW_SECONDS",
+    }
