@@ -18,8 +18,15 @@ from service.cli_rejected import rejected_group
 from service.domain import RecordKind, RejectionReason
 from service.store import migrate, rejected
 from service.store.engine import make_engine, reading
-from service.store.reads import DeadLetterFilter, dead_letters, queue_depth, replay
-from service.store.state import AUTH_ERROR, HALTED, LAST_ERROR, read_states
+from service.store.reads import DeadLetterFilter, dead_letters, iso, queue_depth, replay
+from service.store.state import (
+    AUTH_ERROR,
+    HALTED,
+    LAST_ERROR,
+    PAUSED_UNTIL,
+    read_number,
+    read_states,
+)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
@@ -220,7 +227,13 @@ def status() -> None:
         depth: dict[str, Any] = dict(queue_depth(conn, time.time()))
         states = read_states(conn)
         kept = rejected.counts(conn)
+        paused_until = read_number(conn, PAUSED_UNTIL) or 0.0
     depth["last_hubspot_error"] = states.get(LAST_ERROR)
+    depth["hubspot_paused"] = (
+        {"until": iso(paused_until), "reason": states.get(PAUSED_UNTIL)}
+        if paused_until > time.time()
+        else None
+    )
     depth["hubspot_auth_error"] = states.get(AUTH_ERROR)
     depth["held_back"] = {
         name.removeprefix(HALTED): reason

@@ -34,6 +34,7 @@ from service.store.state import AUTH_ERROR, LAST_ERROR, clear_state, halted, set
 
 log = logging.getLogger("service.worker")
 MIGRATION_PAUSE_SECONDS = 600.0  # a 477 without Retry-After
+MAX_RATE_PAUSE_SECONDS = 60.0  # a 429 is about a 10 s window: a longer Retry-After is not
 
 
 class Delivery:
@@ -239,7 +240,8 @@ class Delivery:
             elif outcome.wait is oc.Wait.MIGRATION:
                 until = now + (outcome.retry_after or MIGRATION_PAUSE_SECONDS)
             else:
-                until = now + (outcome.retry_after or self.config.rate_window_seconds)
+                wait = outcome.retry_after or self.config.rate_window_seconds
+                until = now + min(wait, MAX_RATE_PAUSE_SECONDS)
             rate_budget.pause(self.engine, until=until, reason=outcome.reason, now=now)
             self._release(kind, owner, list(chunk))
             return

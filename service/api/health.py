@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -13,7 +14,15 @@ from service import extensions
 from service.domain import RecordKind
 from service.store import migrate
 from service.store.engine import reading
-from service.store.state import AUTH_ERROR, HALTED, read_states
+from service.store.reads import iso
+from service.store.state import (
+    AUTH_ERROR,
+    HALTED,
+    LAST_ERROR,
+    PAUSED_UNTIL,
+    read_number,
+    read_states,
+)
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("service.health")
@@ -31,7 +40,8 @@ def readyz() -> Response:
 
     `degraded` (still 200) when line items flow but another kind of record is held back
     (a missing scope, a refused idProperty, an unresolved stage): an upgrade that has not
-    finished its HubSpot setup keeps delivering what it did before."""
+    finished its HubSpot setup keeps delivering what it did before; or while HubSpot
+    has paused every worker (a 429 or a 477)."""
     config = extensions.config()
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -40,6 +50,7 @@ def readyz() -> Response:
             conn.execute(text("SELECT 1"))
             checks["store"] = "ok"
             states = read_states(conn)
+            paused_until = read_number(conn, PAUSED_UNTIL) or 0.0
         revision = migrate.current_revision(extensions.engine())
         checks["migrations"] = "current" if revision == migrate.head_revision() else revision
         if revision != migrate.head_revision():
@@ -47,7 +58,7 @@ def readyz() -> Response:
     except SQLAlchemyError as exc:
         checks["store"] = f"unreachable ({type(exc).__name__})"
         problems.append("store unreachable")
-        states = {}
+        states, paused_until = {}, 0.0
     checks["hubspot"] = _hubspot_check(config.sandbox, config.has_hubspot_credentials, states)
     if checks["hubspot"] not in ("ok", "sandbox"):
         problems.append(f"hubspot: {checks['hubspot']}")
@@ -57,6 +68,16 @@ def readyz() -> Response:
         if name.startswith(HALTED)
     }
     checks["held_back"] = held
+    # A pause HubSpot asked for (429, 477) or a run of failures is no reason to stop taking
+    # webhooks, but an on-call engineer should see it while it lasts.
+    paused = paused_until > time.time()
+    if paused:
+        checks["hubspot_paused"] = {
+            "until": iso(paused_until),
+            "reason": states.get(PAUSED_UNTIL),
+        }
+    if states.get(LAST_ERROR):
+        checks["last_hubspot_error"] = states[LAST_ERROR]
     # Line items held back stop what the relay did before the whole order: not ready.
     blocking = bool(problems) or RecordKind.LINE_ITEM.value in held
     problems += [f"{kind} records held back: {reason}" for kind, reason in held.items()]
@@ -68,7 +89,7 @@ def readyz() -> Response:
         )
         if not secrets
     ]
-    status = "not_ready" if blocking else ("degraded" if held else "ready")
+    status = "not_ready" if blocking else ("degraded" if held or paused else "ready")
     body = {
         "status": status,
         "checks": checks,

@@ -3,10 +3,17 @@
 Every call returns an `Answer` (status, JSON body, headers); network failures become an
 `Answer` with status 0, so the caller classifies one kind of value. The session is
 injected, so tests can mount their own adapter or point at the emulator.
+
+A call has a total deadline (`read_timeout`), not only a timeout per read: an answer
+trickled a byte at a time would otherwise keep a batch, and its lease, forever. And the
+answer is read up to MAX_ANSWER_BYTES: a batch answer is some hundred kilobytes, so
+anything far larger is not one, and reading it whole would take the worker's memory.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import requests
@@ -19,6 +26,8 @@ OBJECTS = "/crm/v3/objects"
 ASSOCIATIONS = "/crm/v4/associations"
 PROPERTIES = "/crm/v3/properties"
 PIPELINES = "/crm/v3/pipelines"
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 def make_session(pool_size: int = 4) -> requests.Session:
@@ -43,7 +52,10 @@ class HubSpotClient:
         self.base_url = base_url.rstrip("/")
         self._auth = auth
         self._session = session or make_session()
-        self._timeout = (connect_timeout, read_timeout)
+        self._deadline_seconds = read_timeout
+        # Each read may wait a third of the deadline: a call ends within 4/3 of it at most,
+        # inside the lease (at least twice the timeout, service.config).
+        self._timeout = (connect_timeout, max(0.1, read_timeout / 3))
 
     def batch_upsert(self, inputs: list[dict[str, Any]], object_type: str = "line_items") -> Answer:
         """POST inputs to an object type's batch upsert."""
@@ -81,23 +93,44 @@ class HubSpotClient:
             token = self._auth.token()
         except AuthError as exc:
             return Answer(401, {"category": "OAUTH_REFRESH_FAILED", "message": str(exc)})
+        deadline = time.monotonic() + self._deadline_seconds
         try:
-            response = self._session.request(
+            with self._session.request(
                 method,
                 self.base_url + path,
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=self._timeout,
-            )
+                stream=True,
+            ) as response:
+                content = _read(response, deadline)
         except requests.Timeout:
             return Answer(0, error="timeout")
         except requests.RequestException as exc:
             return Answer(0, error=type(exc).__name__)
-        return Answer(response.status_code, _json(response), dict(response.headers))
+        if isinstance(content, str):
+            return Answer(0, error=content)
+        return Answer(response.status_code, _json(content), dict(response.headers))
 
 
-def _json(response: requests.Response) -> Any:
+def _read(response: requests.Response, deadline: float) -> bytes | str:
+    """The answer's body, or why it was not read whole (a reason for an Answer)."""
+    chunks: list[bytes] = []
+    size = 0
+    # read1: whatever one read of the socket gives, so a trickle returns a byte at a time
+    # and the deadline is checked between them (read(n) would wait for all n bytes).
+    while chunk := response.raw.read1(_CHUNK):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            return f"answer over {MAX_ANSWER_BYTES // (1024 * 1024)} MiB, not read"
+        if time.monotonic() > deadline:
+            return "timeout (the answer took longer than the deadline)"
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(content: bytes) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(content) if content else None
+    except ValueError:  # not JSON (or not UTF-8): a body the caller cannot read
         return None

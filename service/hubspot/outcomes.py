@@ -17,6 +17,7 @@ of the HTTP answer and the inputs that were sent. Each returns one of:
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,7 +122,7 @@ Halt = AuthFailed | ScopeMissing | Misconfigured
 def classify(answer: Answer, sent: Mapping[str, str], id_property: str) -> Outcome:
     """An object batch upsert's outcome for the inputs sent (`sent`: trace id -> key)."""
     if answer.status in (200, 201, 207) and isinstance(answer.body, dict):
-        return _per_input(answer, sent, id_property)
+        return _readable(answer, _per_input(answer, sent, id_property))
     return _whole_batch(answer, len(sent), id_property)
 
 
@@ -133,8 +134,18 @@ def classify_associations(answer: Answer, sent: Mapping[tuple[str, str], str]) -
     `fromObjectId` / `toObjectId` (that attribution is UNCONFIRMED, as the emulator's).
     A pair neither confirmed nor named is retried."""
     if answer.status in (200, 201, 207) and isinstance(answer.body, dict):
-        return _per_pair(answer, sent)
+        return _readable(answer, _per_pair(answer, sent))
     return _whole_batch(answer, len(sent), None)
+
+
+def _readable(answer: Answer, outcome: PerInput) -> Outcome:
+    """A success answer that names none of the inputs (results not a list, results without
+    ids) is a failed request, not a batch of unmentioned inputs: it is reported as one and
+    counts an attempt like any transient failure."""
+    unmentioned = f"{answer.status} answer did not mention it"
+    if all(isinstance(o, Failure) and o.reason == unmentioned for o in outcome.outcomes.values()):
+        return Backoff(Wait.TRANSIENT, f"{answer.status} answer could not be read")
+    return outcome
 
 
 def _whole_batch(answer: Answer, size: int, id_property: str | None) -> Outcome:
@@ -221,9 +232,17 @@ def _refuses_id_property(answer: Answer, id_property: str) -> bool:
     return id_property in message and ("non-unique" in message or "does not exist" in message)
 
 
+MAX_RETRY_AFTER = 24 * 3600.0  # HubSpot's 477s say "often up to 24 h"; more is not believed
+
+
 def _retry_after(answer: Answer) -> float | None:
+    """Retry-After in seconds: finite, not negative, at most MAX_RETRY_AFTER; None when
+    absent or not a number (an "inf" once paused every worker forever)."""
     value = {k.lower(): v for k, v in answer.headers.items()}.get("retry-after")
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER)

@@ -61,7 +61,8 @@ def try_acquire(
         ).one()
         if count >= limit:
             # An unanswered slot may be dated far ahead; poll again within a window.
-            return Grant(None, min(window, max(0.01, float(oldest) + window - now)))
+            later = window if oldest is None else float(oldest) + window - now
+            return Grant(None, min(window, max(0.01, later)))
         held_until = now + hold
         slot = conn.execute(
             insert(hubspot_requests).values(sent_at=held_until).returning(hubspot_requests.c.id)
@@ -106,16 +107,20 @@ def pause(engine: Engine, *, until: float, reason: str, now: float) -> None:
 
 
 def effective_limit(configured: int, headers: Mapping[str, str]) -> int:
-    """The smaller of the configured limit and HubSpot's `X-HubSpot-RateLimit-Max`."""
-    value = {k.lower(): v for k, v in headers.items()}.get("x-hubspot-ratelimit-max")
-    try:
-        return min(configured, int(value)) if value is not None else configured
-    except ValueError:
-        return configured
+    """The smaller of the configured limit and HubSpot's `X-HubSpot-RateLimit-Max`, when
+    that is a positive number (a Max of 0 once stopped every send until a restart)."""
+    value = _header_int(headers, "x-hubspot-ratelimit-max")
+    return min(configured, value) if value is not None and value > 0 else configured
 
 
 def remaining(headers: Mapping[str, str]) -> int | None:
-    value = {k.lower(): v for k, v in headers.items()}.get("x-hubspot-ratelimit-remaining")
+    """`X-HubSpot-RateLimit-Remaining`, floored at 0; None when absent or not a number."""
+    value = _header_int(headers, "x-hubspot-ratelimit-remaining")
+    return None if value is None else max(0, value)
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = {k.lower(): v for k, v in headers.items()}.get(name)
     try:
         return int(value) if value is not None else None
     except ValueError:

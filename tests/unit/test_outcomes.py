@@ -84,7 +84,7 @@ def test_a_401_stops_everything_and_a_403_only_what_lacks_the_scope() -> None:
     assert isinstance(oc.classify(oc.Answer(403, {}), SENT, "p"), oc.ScopeMissing)
 
 
-def test_a_result_without_an_id_or_a_body_of_the_wrong_shape_is_retried_not_raised() -> None:
+def test_a_200_naming_no_input_is_a_failed_request_retried_not_raised() -> None:
     broken = [
         {"results": [{"objectWriteTraceId": "t1", "new": True}]},  # no id
         {"results": "oops"},
@@ -92,8 +92,15 @@ def test_a_result_without_an_id_or_a_body_of_the_wrong_shape_is_retried_not_rais
     ]
     for body in broken:
         outcome = oc.classify(oc.Answer(200, body), SENT, "p")
-        assert isinstance(outcome, oc.PerInput)
-        assert all(isinstance(r, oc.Failure) and not r.permanent for r in outcome.outcomes.values())
+        assert outcome == oc.Backoff(oc.Wait.TRANSIENT, "200 answer could not be read")
+
+
+def test_a_200_naming_some_inputs_retries_only_the_others() -> None:
+    body = {"results": [result("t1", "901", True), {"objectWriteTraceId": "t2"}]}
+    outcome = oc.classify(oc.Answer(200, body), SENT, "p")
+    assert isinstance(outcome, oc.PerInput)
+    assert outcome.outcomes["shopify:a:1"] == oc.Success("901", True)
+    assert outcome.outcomes["shopify:a:2"] == oc.Failure("200 answer did not mention it", False)
 
 
 def test_contacts_match_results_by_the_email_hubspot_lower_cased() -> None:
