@@ -53,9 +53,10 @@ class HubSpotClient:
         self._auth = auth
         self._session = session or make_session()
         self._deadline_seconds = read_timeout
-        # Each read may wait a third of the deadline: a call ends within 4/3 of it at most,
-        # inside the lease (at least twice the timeout, service.config).
-        self._timeout = (connect_timeout, max(0.1, read_timeout / 3))
+        # The first byte may take the whole timeout (HubSpot can be slow to start); after
+        # the deadline, the read in progress is the last: a call ends within twice the
+        # timeout, which the lease outlasts (service.config).
+        self._timeout = (connect_timeout, read_timeout)
 
     def batch_upsert(self, inputs: list[dict[str, Any]], object_type: str = "line_items") -> Answer:
         """POST inputs to an object type's batch upsert."""
