@@ -27,6 +27,7 @@ from service.store.state import (
     read_number,
     read_states,
 )
+from service.webhook_secrets import split_entry
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
@@ -266,10 +267,14 @@ def send_sample(source: str, url: str | None, port: int) -> None:
     )
     if not secrets:
         raise click.ClickException(f"set {source.upper()}_WEBHOOK_SECRETS to sign the sample")
+    # The first entry signs; one bound to a shop names the shop the sample comes from.
+    shop, secret = split_entry(secrets[0])
     if source == "shopify":
-        body, headers = samples.shopify_request(samples.shopify_order(), secrets[0])
+        where = {"shop": shop} if shop else {}
+        body, headers = samples.shopify_request(samples.shopify_order(), secret, **where)
     else:
-        body, headers = samples.woocommerce_request(samples.woocommerce_order(), secrets[0])
+        where = {"site": f"https://{shop}/"} if shop else {}
+        body, headers = samples.woocommerce_request(samples.woocommerce_order(), secret, **where)
     target = url or f"http://127.0.0.1:{port}/webhooks/{source}"
     response = requests.post(target, data=body, headers=headers, timeout=10)
     click.echo(f"{response.status_code} {response.text.strip()}")

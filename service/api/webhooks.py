@@ -15,6 +15,7 @@ from service.errors import InvalidSignature, NotConfigured
 from service.intake import EVENT_ID, STORE_HEADERS, WEBHOOK_ID, Delivery
 from service.sources import parse_json
 from service.store.ingest import IngestStatus
+from service.webhook_secrets import secrets_for
 
 bp = Blueprint("webhooks", __name__)
 
@@ -37,9 +38,16 @@ def _header(*names: str) -> str | None:
     return None
 
 
-def _verified_body(source: Source, secrets: tuple[str, ...], signature: str | None) -> bytes:
-    if not secrets:
+def _verified_body(source: Source, entries: tuple[str, ...], signature: str | None) -> bytes:
+    """The raw body, once its signature matches a secret valid for the shop it claims to be
+    from (service.webhook_secrets): one shop's secret never signs for another."""
+    if not entries:
         raise NotConfigured(f"No {source.value} webhook secret is configured; refusing requests.")
+    header = STORE_HEADERS[source]
+    store = intake.store_name(_header(header, header[2:].lower()))
+    secrets = secrets_for(entries, store)
+    if source is Source.WOOCOMMERCE:
+        secrets = _woocommerce_keys(secrets)
     body = request.get_data(cache=True)
     if not signatures.is_valid(body, signature, secrets):
         raise InvalidSignature("The signature does not match the body under any secret.")
@@ -107,9 +115,7 @@ def woocommerce_webhook() -> Response:
         if not config.woocommerce_webhook_secrets:
             raise NotConfigured("No woocommerce webhook secret is configured; refusing requests.")
         return _json({"status": "pong"}, 200)
-    body = _verified_body(
-        Source.WOOCOMMERCE, _woocommerce_keys(config.woocommerce_webhook_secrets), signature
-    )
+    body = _verified_body(Source.WOOCOMMERCE, config.woocommerce_webhook_secrets, signature)
     topic = request.headers.get("X-WC-Webhook-Topic")
     if topic not in WOOCOMMERCE_TOPICS:
         return _ignored(topic)
