@@ -9,7 +9,8 @@ property makes HubSpot reject the whole input, so only properties HubSpot define
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from service.domain import Order, OrderObject, RecordInput, RecordKind
 from service.mapping.contacts import contact_properties, usable_email
@@ -33,8 +34,33 @@ class MappingSettings:
     sync_contacts: bool = True
 
 
+# HubSpot's limit on a text property's value, as commonly cited (UNCONFIRMED in its
+# documentation): a longer value is cut to it, ending in an ellipsis, rather than sent to
+# fail its whole batch.
+MAX_VALUE_CHARS = 65_536
+
+
+def fit(properties: Mapping[str, str]) -> Mapping[str, str]:
+    """`properties`, any value over MAX_VALUE_CHARS cut to it (the same mapping when none is)."""
+    if all(len(value) <= MAX_VALUE_CHARS for value in properties.values()):
+        return properties
+    return {
+        name: value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
+        for name, value in properties.items()
+    }
+
+
 def to_records(order: Order, settings: MappingSettings) -> list[RecordInput]:
     """Every record `order` wants in HubSpot: line items first, in the order's line order."""
+    records = _records(order, settings)
+    for index, record in enumerate(records):
+        fitted = fit(record.properties)
+        if fitted is not record.properties:
+            records[index] = replace(record, properties=fitted)
+    return records
+
+
+def _records(order: Order, settings: MappingSettings) -> list[RecordInput]:
     lines = [
         RecordInput(RecordKind.LINE_ITEM, item.key, item.properties, position)
         for position, item in enumerate(to_inputs(order))

@@ -265,3 +265,14 @@ def test_datetimes_are_sent_in_utc_with_milliseconds() -> None:
 def test_the_billing_email_is_the_buyers_when_the_address_has_none() -> None:
     order = make_order(billing=Address(name="Bob Norman"), buyer=Buyer("bob@example.com"))
     assert order_properties(order)["hs_billing_address_email"] == "bob@example.com"
+
+
+def test_a_value_over_hubspots_text_limit_is_cut_to_it_and_marked() -> None:
+    from service.mapping import MAX_VALUE_CHARS
+
+    long_name = "x" * (MAX_VALUE_CHARS + 10)
+    order = make_order(line_items=(LineItem("11", long_name, 1, Decimal("1.00")),))
+    [line] = [r for r in to_records(order, MappingSettings()) if r.kind is RecordKind.LINE_ITEM]
+    assert len(line.properties["name"]) == MAX_VALUE_CHARS
+    assert line.properties["name"].endswith("…")
+    assert line.properties["quantity"] == "1"  # the others untouched
