@@ -60,6 +60,12 @@ class Delivery:
         self.portal = portal
 
     def deliver(self, kind: RecordKind, owner: str, batch: list[Claimed]) -> None:
+        if kind in (RecordKind.ORDER, RecordKind.DEAL) and self.portal(kind) is None:
+            # Its stages are unknown: sent as stored, the status would reach HubSpot as a
+            # property it does not have. (The worker checks before claiming; this is the
+            # last guard.)
+            self._release(kind, owner, batch)
+            return
         pending = [batch]
         while pending:
             chunk = pending.pop()
