@@ -24,8 +24,13 @@ fmt: $(STAMP)
 	$(BIN)/ruff format service emulators tests
 	$(BIN)/ruff check --fix service emulators tests
 
+# The fast tests run in parallel (they mostly wait on their own servers and processes);
+# the scenario tests run alone after them, as their latency figures need the CPUs.
+PYTEST_WORKERS ?= 3
+
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not scenario" -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -m scenario
 
 scenario: $(STAMP)
 	$(BIN)/pytest -m scenario
