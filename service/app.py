@@ -8,8 +8,10 @@ import uuid
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service import errors, extensions, logs
+from service.body_reader import ChunkedBodyReader
 from service.config import Config
 from service.store.engine import make_engine
 
@@ -25,11 +27,14 @@ def create_app(config: Config | None = None, engine: Engine | None = None) -> Fl
     app = Flask(__name__)
     # Flask answers 413 before reading a body over this size (Content-Length or streamed).
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    # ...but it cuts a chunked body at the limit without a word; this reads it whole.
+    app.wsgi_app = ChunkedBodyReader(app.wsgi_app, config.max_body_bytes)  # type: ignore[method-assign]
     extensions.init_app(
         app, extensions.Resources(config=config, engine=engine or make_engine(config.database_url))
     )
     errors.init_app(app)
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_oversized_body)
     app.after_request(_echo_request_id)
     _register_blueprints(app)
     _log_startup(config)
@@ -48,6 +53,14 @@ def _assign_request_id() -> None:
     # Take the platform's id when it is sane (it is echoed into logs and headers).
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _refuse_oversized_body() -> None:
+    # Before any view: a receiver that checks its configuration or a header first would
+    # otherwise answer that instead of the 413 every oversized body gets.
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
 
 
 def _echo_request_id(response: Response) -> Response:
