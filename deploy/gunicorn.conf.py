@@ -23,10 +23,9 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
-access_log_format = (
-    '{"event":"http_access","remote":"%(h)s","method":"%(m)s","path":"%(U)s",'
-    '"status":%(s)s,"bytes":"%(B)s","duration_ms":%(M)s,"request_id":"%({x-request-id}o)s"}'
-)
+# Both logs as JSON lines with every field escaped (a request path is decoded before it
+# is logged, so a %-template let %0A write a line of the client's choosing).
+logger_class = "service.gunicorn_logs.JsonGunicornLogger"
 errorlog = "-"
 preload_app = False
 

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
-            f"{key}={value}"
+            f"{key}={_text_value(value)}"
             for key, value in vars(record).items()
             if key not in _STANDARD and key != "event" and value is not None
         )
@@ -54,6 +54,15 @@ class TextFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line.rstrip()
+
+
+def _text_value(value: object) -> str:
+    """A value as text on one line: one holding a space, a quote or any character that is
+    not printable (a newline from a request path) is written as a JSON string."""
+    text = str(value)
+    if text.isprintable() and " " not in text and '"' not in text:
+        return text
+    return json.dumps(text)
 
 
 def configure(level: str = "INFO", as_json: bool | None = None) -> None:
