@@ -74,6 +74,7 @@ class Worker:
             portal=self.portal_facts,
         )
         self._claiming = {kind: threading.Lock() for kind in self.kinds}
+        self._held_since: dict[RecordKind, float] = {}  # association kinds waiting on ends
         self._facts: portal.PortalFacts | None = None
         self._facts_lock = threading.Lock()
         # lease_owner holds 64 characters: a cloud host name alone can be longer.
@@ -83,30 +84,42 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and deliver one batch; the number of records handled (0: none due)."""
-        now = self.clock()
-        if rate_budget.paused_until(self.engine) > now:
+        if rate_budget.paused_until(self.engine) > self.clock():
             return 0  # claiming now would only hold records that cannot be sent
-        for kind in self._ready(now):
+        passed: set[RecordKind] = set()
+        while True:
+            kinds = [kind for kind in self._ready(self.clock()) if kind not in passed]
+            if not kinds:
+                return 0
+            kind = kinds[0]
+            passed.add(kind)
             if kind is order_kind(self.config) and self.portal_facts(kind) is None:
                 continue  # its stages are unknown; the other kinds go on
-            owner = f"{self._name}:{uuid.uuid4().hex[:12]}"
-            # One claim of a kind at a time in this process: two at once would each skip
-            # the rows the other is locking and send one batch's worth as two partial ones
-            # (seen on PostgreSQL: 100 + 73 + 77 orders instead of 100 + 100 + 50).
-            with self._claiming[kind]:
-                batch = queue.claim(
-                    self.engine,
-                    kind,
-                    owner=owner,
-                    now=self.clock(),
-                    limit=self.limits[kind],
-                    lease_seconds=self.config.lease_seconds,
-                    linger_seconds=self.config.linger_seconds,
-                )
-            if batch:
-                self.delivery.deliver(kind, owner, batch)
-                return len(batch)
-        return 0
+            handled = self._claim_and_deliver(kind)
+            if handled:
+                return handled
+            # Another loop claimed this kind between the read and the claim: its rows are
+            # in flight now, which may hold associations back, so look again rather than
+            # go down a list read before.
+
+    def _claim_and_deliver(self, kind: RecordKind) -> int:
+        owner = f"{self._name}:{uuid.uuid4().hex[:12]}"
+        # One claim of a kind at a time in this process: two at once would each skip the
+        # rows the other is locking and send one batch's worth as two partial ones (seen
+        # on PostgreSQL: 100 + 73 + 77 orders instead of 100 + 100 + 50).
+        with self._claiming[kind]:
+            batch = queue.claim(
+                self.engine,
+                kind,
+                owner=owner,
+                now=self.clock(),
+                limit=self.limits[kind],
+                lease_seconds=self.config.lease_seconds,
+                linger_seconds=self.config.linger_seconds,
+            )
+        if batch:
+            self.delivery.deliver(kind, owner, batch)
+        return len(batch)
 
     def _ready(self, now: float) -> list[RecordKind]:
         """Kinds with a full batch due, or a partial one that lingered long enough.
@@ -125,12 +138,16 @@ class Worker:
             and (due.count >= open_kinds[kind] or due.oldest <= now - self.config.linger_seconds)
         }
         busy = {kind for kind, due in work.items() if due.in_flight}
+        held = {kind for kind in ready if kind.is_association and busy & set(kind.ends)}
+        # The hold is timed from when it began, not from the associations' own age: rows
+        # stored long before their ends were delivered (a backlog) would never be held.
+        # (Several delivery loops run this at once: pop and setdefault are atomic.)
+        for kind in set(self._held_since) - held:
+            self._held_since.pop(kind, None)
         held = {
             kind
-            for kind in ready
-            if kind.is_association
-            and busy & set(kind.ends)
-            and (work[kind].oldest or now) > now - ASSOCIATION_HOLD_SECONDS
+            for kind in held
+            if now - self._held_since.setdefault(kind, now) < ASSOCIATION_HOLD_SECONDS
         }
         return [kind for kind in self.kinds if kind in ready - held]
 

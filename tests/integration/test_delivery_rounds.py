@@ -16,7 +16,7 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service import samples
 from service.config import Config
 from service.domain import RecordKind
-from service.store import marks
+from service.store import marks, queue
 from service.store.tables import records
 from tests.integration.whole_order_support import relay_for
 from tests.integration.worker_support import make_worker, props, store_items, worker_config
@@ -143,3 +143,90 @@ def test_a_worker_that_lost_its_lease_does_not_reopen_the_associations(
             select(records.c.state, records.c.version).where(records.c.key == link)
         ).one()
     assert (state, version) == ("pending", 2)
+
+
+LINE, LATE, LINK = f"shopify:{SHOP}:1", f"shopify:{SHOP}:2", f"shopify:{SHOP}:1>{KEY}"
+
+
+def _order_with_a_late_line(engine: Engine, now: float, *, link_since: float) -> None:
+    """A delivered order and line item whose association is due (pending since
+    `link_since`), and a second line item still pending."""
+    base = {
+        "source": "shopify", "store": SHOP, "order_id": str(ORDER), "position": 0,
+        "properties": "{}", "source_version": 1, "version": 1, "delivered_version": 1,
+        "state": "delivered", "attempts": 0, "next_attempt_at": now - 1, "updated_at": now - 1,
+        "lease_owner": None, "lease_expires_at": None, "from_key": None, "to_key": None,
+        "hubspot_id": None,
+    }  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(
+            records.insert(),
+            [
+                {**base, "kind": "order", "key": KEY, "hubspot_id": "9"},
+                {**base, "kind": "line_item", "key": LINE, "hubspot_id": "1"},
+                {**base, "kind": "line_item", "key": LATE, "state": "pending",
+                 "delivered_version": 0, "properties": '{"name":"Late"}'},
+                {**base, "kind": "line_item>order", "key": LINK, "from_key": LINE,
+                 "to_key": KEY, "state": "pending", "delivered_version": 0,
+                 "next_attempt_at": link_since, "updated_at": link_since},
+            ],
+        )  # fmt: skip
+
+
+def _claim_the_late_line(engine: Engine, now: float) -> None:
+    """Another worker's claim: the late line item is in flight from now on."""
+    claimed = queue.claim(
+        engine, RecordKind.LINE_ITEM, owner="other", now=now, limit=100, lease_seconds=60
+    )
+    assert [row.key for row in claimed] == [LATE]
+
+
+def _link_state(engine: Engine) -> tuple[str, str | None]:
+    with engine.connect() as conn:
+        state, owner = conn.execute(
+            select(records.c.state, records.c.lease_owner).where(records.c.key == LINK)
+        ).one()
+    return state, owner
+
+
+def test_a_worker_beaten_to_the_line_items_looks_again_before_sending_associations(
+    config: Config, engine: Engine, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the worker's read of what is ready and its claim, another worker claims the
+    last line items: their associations must wait for them, not go as a partial batch."""
+    _order_with_a_late_line(engine, time.time(), link_since=time.time() - 1)
+    worker = make_worker(worker_config(config, emulator), engine)
+    read_before = worker._ready
+
+    def ready_then_beaten(at: float) -> list[RecordKind]:
+        kinds = read_before(at)
+        if RecordKind.LINE_ITEM in kinds:  # the other worker's claim lands now
+            _claim_the_late_line(engine, at)
+        return kinds
+
+    monkeypatch.setattr(worker, "_ready", ready_then_beaten)
+    assert worker.run_once() == 0  # the association waits for the line item in flight
+    assert _link_state(engine) == ("pending", None)
+    assert emulator.requests_log() == []
+
+
+def test_associations_of_a_backlog_wait_for_their_ends_but_no_longer_than_the_hold(
+    config: Config, engine: Engine, emulator: Emulator
+) -> None:
+    """Associations stored a minute ago (a backlog) still wait while their line items are
+    in flight: the hold counts from when it began, up to ASSOCIATION_HOLD_SECONDS."""
+    clock = Clock()
+    _order_with_a_late_line(engine, clock.now, link_since=clock.now - 60)
+    _claim_the_late_line(engine, clock.now)
+    worker = make_worker(worker_config(config, emulator), engine, clock=clock)
+
+    assert worker.run_once() == 0
+    clock.now += service.worker.ASSOCIATION_HOLD_SECONDS - 0.1
+    assert worker.run_once() == 0
+    assert _link_state(engine) == ("pending", None)
+
+    clock.now += 0.1  # a steady stream of line items cannot hold them back for good
+    assert worker.run_once() == 1
+    assert [entry["kind"] for entry in emulator.requests_log()] == [
+        "associations:line_items/orders"
+    ]
