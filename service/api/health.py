@@ -23,6 +23,7 @@ from service.store.state import (
     read_number,
     read_states,
 )
+from service.store.waits import PROBE_WAIT_SECONDS, probe_write_lock, waited_too_long
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("service.health")
@@ -46,6 +47,8 @@ def readyz() -> Response:
     checks: dict[str, Any] = {}
     problems: list[str] = []
     try:
+        # First, and with a short wait: a store whose write lock is held answers reads.
+        probe_write_lock(extensions.engine())
         with reading(extensions.engine()) as conn:
             conn.execute(text("SELECT 1"))
             checks["store"] = "ok"
@@ -56,8 +59,12 @@ def readyz() -> Response:
         if revision != migrate.head_revision():
             problems.append("migrations are not current: run `relay db upgrade`")
     except SQLAlchemyError as exc:
-        checks["store"] = f"unreachable ({type(exc).__name__})"
-        problems.append("store unreachable")
+        if waited_too_long(exc):
+            checks["store"] = f"locked or slow: a write waited over {PROBE_WAIT_SECONDS:g} s"
+            problems.append("store locked or slow: webhooks get 503")
+        else:
+            checks["store"] = f"unreachable ({type(exc).__name__})"
+            problems.append("store unreachable")
         states, paused_until = {}, 0.0
     checks["hubspot"] = _hubspot_check(config.sandbox, config.has_hubspot_credentials, states)
     if checks["hubspot"] not in ("ok", "sandbox"):

@@ -10,6 +10,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from service.config import sqlite_path
+from service.store.waits import (
+    SQLITE_READ_BUSY_MS,
+    STORE_WAIT_SECONDS,
+    begin_immediate,
+    postgres_options,
+    wait_of,
+)
 
 
 def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
@@ -19,7 +26,10 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
     if database_url.startswith("sqlite"):
         engine = create_engine(
-            database_url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+            database_url,
+            connect_args={"timeout": SQLITE_READ_BUSY_MS / 1000},
+            hide_parameters=True,
+            pool_timeout=STORE_WAIT_SECONDS,
         )
         _configure_sqlite(engine)
         return engine
@@ -29,13 +39,14 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         pool_pre_ping=True,  # a restarted PostgreSQL leaves dead pooled connections behind
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"connect_timeout": 5},
+        pool_timeout=STORE_WAIT_SECONDS,  # service.store.waits: less than a shop waits
+        connect_args={
+            "connect_timeout": int(STORE_WAIT_SECONDS),
+            "options": postgres_options(STORE_WAIT_SECONDS),
+        },
     )
 
 
-# Less than gunicorn's 30 s timeout: a webhook stuck behind the write lock gets a 503
-# (the shop retries) instead of being killed mid-request.
-BUSY_TIMEOUT_SECONDS = 10
 READ_ONLY = {"relay_read_only": True}
 
 
@@ -48,7 +59,8 @@ def reading(engine: Engine) -> Connection:
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, which lets
     # two writers deadlock on the upgrade from a read lock. Writers take the write lock up
-    # front; readers (see `reading`) start a plain deferred transaction.
+    # front, waiting for it as service.store.waits says; readers (see `reading`) start a
+    # plain deferred transaction.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -57,13 +69,15 @@ def _configure_sqlite(engine: Engine) -> None:
         # In WAL mode NORMAL survives a process crash; only a power loss can drop the last
         # commits (README, Guarantees). FULL would fsync every webhook.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        read_only = connection.get_execution_options().get("relay_read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("relay_read_only", False):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            begin_immediate(connection, wait_of(connection))
 
 
 def failure_reason(exc: DBAPIError) -> str:

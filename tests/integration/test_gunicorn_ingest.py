@@ -30,7 +30,12 @@ GUNICORN = [str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "servic
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """DATABASE_URL as an operator sets it: a fresh SQLite file, or a PaaS postgres:// URL."""
+    return paas_database_url(request, tmp_path)
+
+
+def paas_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """DATABASE_URL as an operator sets it: a fresh SQLite file, or a PaaS postgres:// URL
+    (`request.param` says which)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}"
     url: str = request.getfixturevalue("postgres_database")
