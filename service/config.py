@@ -19,6 +19,8 @@ from service.domain import OrderObject, OrderStatus
 DEFAULT_DATABASE_URL = "sqlite:///var/relay.sqlite3"
 DEFAULT_HUBSPOT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_SANDBOX_PORT = 8025
+DEFAULT_SHOPIFY_API_BASE_URL = "https://{shop}"
+DEFAULT_WOOCOMMERCE_API_BASE_URL = "https://{site}"
 MiB = 1024 * 1024
 
 # Every variable `Config.from_env()` reads; README documents each, the deploy manifests
@@ -54,6 +56,13 @@ VARIABLES = (
     "RELAY_LOG_JSON",
     "PROMETHEUS_MULTIPROC_DIR",
     "RELAY_WORKER_METRICS_PORT",
+    "SHOPIFY_ADMIN_TOKENS",
+    "WOOCOMMERCE_API_KEYS",
+    "SHOPIFY_API_BASE_URL",
+    "WOOCOMMERCE_API_BASE_URL",
+    "RELAY_RECONCILE_SECONDS",
+    "RELAY_RECONCILE_OVERLAP_SECONDS",
+    "RELAY_PUBLIC_URL",
 )
 # HUBSPOT_ORDER_STAGES when unset: canonical status -> stage label of the object's default
 # pipeline. Orders: HubSpot's default order pipeline (commerce.md §1). Deals: HubSpot's
@@ -137,6 +146,17 @@ class Config:
     log_json: bool | None = None  # None: JSON when stderr is not a terminal
     metrics_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR: sum metrics across processes
     worker_metrics_port: int | None = None  # the worker serves /metrics itself when set
+    # Read access to the shops' APIs, for reconciliation, backfill and the subscription
+    # check (service.shops): store -> Admin API token; store -> (consumer key, secret).
+    shopify_admin_tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    woocommerce_api_keys: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    shopify_api_base_url: str = DEFAULT_SHOPIFY_API_BASE_URL  # {shop}: the store's name
+    woocommerce_api_base_url: str = DEFAULT_WOOCOMMERCE_API_BASE_URL  # {site}: likewise
+    reconcile_seconds: float = 900.0  # 0: the worker runs no passes
+    # How far before its checkpoint a pass starts again: the shops publish no lag between
+    # a change and its visibility in a listing (shop-apis.md §4).
+    reconcile_overlap_seconds: float = 300.0
+    public_url: str | None = None  # where the shops reach the relay: the check's addresses
 
     @property
     def order_stages(self) -> dict[OrderStatus, str]:
@@ -269,6 +289,7 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "metrics_dir": env.str("PROMETHEUS_MULTIPROC_DIR", None) or None,
         "worker_metrics_port": env.int("RELAY_WORKER_METRICS_PORT", None),
         **_rejected_webhooks(env, problems),
+        **_shop_access(env, problems),
     }
 
 
@@ -281,6 +302,69 @@ def _rejected_webhooks(env: Env, problems: dict[str, list[str]]) -> dict[str, ob
     if isinstance(retention, int) and retention < 1:
         problems.setdefault("RELAY_REJECTED_RETENTION_DAYS", []).append("must be 1 or more")
     return {"max_future_skew_seconds": skew, "rejected_retention_days": retention}
+
+
+def _shop_access(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
+    """The shops' API credentials and addresses, and how often the worker reconciles."""
+    seconds = env.float("RELAY_RECONCILE_SECONDS", 900.0)
+    overlap = env.float("RELAY_RECONCILE_OVERLAP_SECONDS", 300.0)
+    for name, value in (
+        ("RELAY_RECONCILE_SECONDS", seconds),
+        ("RELAY_RECONCILE_OVERLAP_SECONDS", overlap),
+    ):
+        if isinstance(value, float) and value < 0:
+            problems.setdefault(name, []).append("must be 0 or more")
+    public = (env.str("RELAY_PUBLIC_URL", "") or "").strip().rstrip("/") or None
+    if public and not public.startswith(("https://", "http://")):
+        problems.setdefault("RELAY_PUBLIC_URL", []).append("must start with https://")
+    tokens = _credentials(env, "SHOPIFY_ADMIN_TOKENS", "shop-domain=token", problems)
+    keys: dict[str, tuple[str, str]] = {}
+    pairs = _credentials(env, "WOOCOMMERCE_API_KEYS", "site=consumer_key:consumer_secret", problems)
+    for site, pair in pairs.items():
+        key, colon, secret = pair.partition(":")
+        if not (colon and key and secret):
+            problems.setdefault("WOOCOMMERCE_API_KEYS", []).append(
+                f"the entry for {site} is not site=consumer_key:consumer_secret"
+            )
+            continue
+        keys[site] = (key, secret)
+    return {
+        "shopify_admin_tokens": tokens,
+        "woocommerce_api_keys": keys,
+        "shopify_api_base_url": _base_url(env, "SHOPIFY_API_BASE_URL", "{shop}", problems),
+        "woocommerce_api_base_url": _base_url(env, "WOOCOMMERCE_API_BASE_URL", "{site}", problems),
+        "reconcile_seconds": seconds,
+        "reconcile_overlap_seconds": overlap,
+        "public_url": public,
+    }
+
+
+def _credentials(env: Env, name: str, shape: str, problems: dict[str, list[str]]) -> dict[str, str]:
+    """`store=credential,...` by store, the store named as the relay keys it. A message
+    names an entry by its position or its store, never by its credential."""
+    from service.intake import store_name  # intake reads Config: imported when used
+
+    raw = (env.str(name, "") or "").strip()
+    found: dict[str, str] = {}
+    for position, entry in enumerate(raw.split(",") if raw else [], start=1):
+        given, equals, credential = (part.strip() for part in entry.partition("="))
+        store = store_name(given)
+        if not (equals and credential and store):
+            problems.setdefault(name, []).append(f"entry {position} is not {shape}")
+        elif store in found:
+            problems.setdefault(name, []).append(f"{store} is named twice")
+        else:
+            found[store] = credential
+    return found
+
+
+def _base_url(env: Env, name: str, placeholder: str, problems: dict[str, list[str]]) -> str:
+    """A shop API's root; `placeholder` stands for the store. Without it every store is
+    sent to the one address (an emulator that tells stores apart by their credentials)."""
+    value = (env.str(name, None) or "").strip().rstrip("/") or f"https://{placeholder}"
+    if not value.startswith(("https://", "http://")):
+        problems.setdefault(name, []).append("must start with https:// or http://")
+    return value
 
 
 def sqlite_path(database_url: str) -> Path | None:

@@ -145,3 +145,73 @@ def test_the_rejected_webhook_settings_are_read_and_checked(
         "RELAY_REJECTED_RETENTION_DAYS",
         "RELAY_MAX_FUTURE_SKEW_SECONDS",
     }
+
+
+def test_shop_api_credentials_are_read_by_store_and_kept_out_of_the_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPIFY_ADMIN_TOKENS", "Acme.myshopify.com=shpat_one, b.myshopify.com=t2")
+    monkeypatch.setenv(
+        "WOOCOMMERCE_API_KEYS", "https://shop.example.com/=ck_1:cs_1,example.com/shop=ck_2:cs_2"
+    )
+    config = Config.from_env()
+    assert config.shopify_admin_tokens == {
+        "acme.myshopify.com": "shpat_one",
+        "b.myshopify.com": "t2",
+    }
+    assert config.woocommerce_api_keys == {
+        "shop.example.com": ("ck_1", "cs_1"),
+        "example.com/shop": ("ck_2", "cs_2"),
+    }
+    for secret in ("shpat_one", "t2", "ck_1", "cs_2"):
+        assert secret not in repr(config)
+
+
+def test_reconciliation_defaults_to_every_15_minutes_against_the_shops_own_hosts() -> None:
+    config = Config.from_env()
+    assert config.reconcile_seconds == 900
+    assert config.reconcile_overlap_seconds == 300
+    assert config.shopify_api_base_url == "https://{shop}"
+    assert config.woocommerce_api_base_url == "https://{site}"
+    assert config.public_url is None
+    assert config.shopify_admin_tokens == {} and config.woocommerce_api_keys == {}
+
+
+def test_malformed_shop_credentials_are_named_by_position_never_by_their_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPIFY_ADMIN_TOKENS", "a.myshopify.com=shpat_ok,shpat_lonely_secret")
+    monkeypatch.setenv("WOOCOMMERCE_API_KEYS", "shop.example.com=ck_without_secret")
+    monkeypatch.setenv("SHOPIFY_API_BASE_URL", "ftp://{shop}")
+    monkeypatch.setenv("RELAY_RECONCILE_SECONDS", "-1")
+    monkeypatch.setenv("RELAY_PUBLIC_URL", "relay.example.com")
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env()
+    assert set(caught.value.problems) == {
+        "SHOPIFY_ADMIN_TOKENS",
+        "WOOCOMMERCE_API_KEYS",
+        "SHOPIFY_API_BASE_URL",
+        "RELAY_RECONCILE_SECONDS",
+        "RELAY_PUBLIC_URL",
+    }
+    message = str(caught.value)
+    assert "entry 2 is not shop-domain=token" in message
+    assert "shpat_lonely_secret" not in message and "ck_without_secret" not in message
+
+
+def test_a_store_named_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPIFY_ADMIN_TOKENS", "a.myshopify.com=one,A.myshopify.com=two")
+    with pytest.raises(ConfigError, match=r"a\.myshopify\.com is named twice"):
+        Config.from_env()
+
+
+def test_a_base_url_without_placeholder_and_a_public_url_lose_their_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WOOCOMMERCE_API_BASE_URL", "http://127.0.0.1:8027/")
+    monkeypatch.setenv("RELAY_PUBLIC_URL", "https://relay.example.com/")
+    monkeypatch.setenv("RELAY_RECONCILE_SECONDS", "0")
+    config = Config.from_env()
+    assert config.woocommerce_api_base_url == "http://127.0.0.1:8027"
+    assert config.public_url == "https://relay.example.com"
+    assert config.reconcile_seconds == 0

@@ -29,7 +29,7 @@ def test_the_procfile_names_release_web_and_worker_as_the_contract_says() -> Non
 
 def test_config_reads_exactly_the_documented_variables() -> None:
     source = (ROOT / "service" / "config.py").read_text()
-    read = set(re.findall(r'(?:env\.\w+\(|_secrets\(env,)\s*"([A-Z_]+)"', source))
+    read = set(re.findall(r'(?:env\.\w+\(|_\w+\(env,)\s*"([A-Z_]+)"', source))
     assert read == set(VARIABLES)
 
 
