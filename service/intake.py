@@ -66,19 +66,29 @@ class Delivery:
     topic: str
     headers: Mapping[str, str]
     body: bytes
+    # What names this body when the shop gave it no delivery id: a reconcile pass names
+    # the order and its version, so an unfit one read again is kept once.
+    reference: str | None = None
 
     @classmethod
     def of(
-        cls, source: Source, topic: str, headers: Mapping[str, str | None], body: bytes
+        cls,
+        source: Source,
+        topic: str,
+        headers: Mapping[str, str | None],
+        body: bytes,
+        reference: str | None = None,
     ) -> Delivery:
         """The headers given, those present, under the text rule (they are stored)."""
         present = {name: clean(value) for name, value in headers.items() if value is not None}
-        return cls(source, topic, present, body)
+        return cls(source, topic, present, body, reference)
 
     @property
     def delivery_id(self) -> str | None:
-        """Shopify's id of this delivery; WooCommerce has none that names one event."""
-        return self.headers.get(WEBHOOK_ID) if self.source is Source.SHOPIFY else None
+        """Shopify's id of this delivery (WooCommerce has none that names one event), else
+        the reference."""
+        given = self.headers.get(WEBHOOK_ID) if self.source is Source.SHOPIFY else None
+        return given or self.reference
 
     def receipt_ids(self) -> list[str]:
         """The ids under which a redelivery is a duplicate: Shopify's webhook and event

@@ -33,6 +33,7 @@ from service.hubspot.client import HubSpotClient
 from service.hubspot.kinds import active_kinds, batch_limit, order_kind
 from service.hubspot.outcomes import Answer
 from service.send_budget import SendBudget
+from service.shop_jobs import ShopJobs
 from service.store import housekeeping, queue, rate_budget, rejected
 from service.store.state import AUTH_ERROR, clear_state, halted, set_state
 
@@ -227,6 +228,9 @@ class Worker:
             threading.Thread(target=self._loop, name=f"relay-batch-{i}", daemon=True)
             for i in range(max(1, self.config.batches_in_flight))
         ]
+        jobs = ShopJobs(self.config, self.engine, owner=self._name, stopping=self.stopping)
+        if jobs.enabled:
+            threads.append(threading.Thread(target=jobs.loop, name="relay-shops", daemon=True))
         try:
             # A restart is how an operator says the credentials or the portal were fixed.
             clear_state(self.engine, AUTH_ERROR, *(halted(kind) for kind in RecordKind))

@@ -10,9 +10,9 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service import extensions
+from service import extensions, sync_report
 from service.domain import RecordKind
-from service.store import migrate
+from service.store import migrate, syncs
 from service.store.engine import reading
 from service.store.reads import iso
 from service.store.state import (
@@ -46,6 +46,7 @@ def readyz() -> Response:
     config = extensions.config()
     checks: dict[str, Any] = {}
     problems: list[str] = []
+    sync_rows: list[dict[str, Any]] = []
     try:
         # First, and with a short wait: a store whose write lock is held answers reads.
         probe_write_lock(extensions.engine())
@@ -58,6 +59,9 @@ def readyz() -> Response:
         checks["migrations"] = "current" if revision == migrate.head_revision() else revision
         if revision != migrate.head_revision():
             problems.append("migrations are not current: run `relay db upgrade`")
+        else:
+            with reading(extensions.engine()) as conn:
+                sync_rows = syncs.listed(conn)
     except SQLAlchemyError as exc:
         if waited_too_long(exc):
             checks["store"] = f"locked or slow: a write waited over {PROBE_WAIT_SECONDS:g} s"
@@ -88,6 +92,11 @@ def readyz() -> Response:
     # Line items held back stop what the relay did before the whole order: not ready.
     blocking = bool(problems) or RecordKind.LINE_ITEM.value in held
     problems += [f"{kind} records held back: {reason}" for kind, reason in held.items()]
+    # A failing pass loses nothing yet (webhooks still arrive, the checkpoint holds), but
+    # what the shops failed to deliver waits until it passes again.
+    checks.update(sync_report.describe(sync_rows, config, time.time()))
+    shop_trouble = sync_report.failing(checks)
+    problems += shop_trouble
     unconfigured = [
         name
         for name, secrets in (
@@ -96,7 +105,9 @@ def readyz() -> Response:
         )
         if not secrets
     ]
-    status = "not_ready" if blocking else ("degraded" if held or paused else "ready")
+    status = (
+        "not_ready" if blocking else ("degraded" if held or paused or shop_trouble else "ready")
+    )
     body = {
         "status": status,
         "checks": checks,

@@ -12,8 +12,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
-from service import extensions, metrics
-from service.store import rejected
+from service import extensions, metrics, sync_report
+from service.store import rejected, syncs
 from service.store.engine import reading
 from service.store.reads import queue_depth
 
@@ -31,7 +31,13 @@ class QueueCollector:
         with reading(self._engine) as conn:
             depth = queue_depth(conn, time.time())
             kept = rejected.counts(conn)
+            sync_rows = syncs.listed(conn)
         yield from self._queue(depth)
+        for name, help_text, values in sync_report.samples(sync_rows):
+            gauge = GaugeMetricFamily(name, help_text, labels=["source", "store", "job"])
+            for labels, value in sorted(values.items()):
+                gauge.add_metric(list(labels), value)
+            yield gauge
         family = GaugeMetricFamily(
             "relay_rejected_webhooks",
             "Rejected webhooks kept for an operator, by source and reason",

@@ -1,6 +1,6 @@
 """Shopify's REST Admin API, as reconciliation reads it (shop-apis.md §1).
 
-Orders: `GET orders.json?status=any&updated_at_min=...&limit=250`, ascending by
+Orders: `GET orders.json?status=any&updated_at_min=...&limit=250` (no upper bound), ascending by
 `updated_at` (`order=updated_at asc`, as Airbyte asks: Shopify's default order is
 UNCONFIRMED), then the `Link` header's `next` URL, which carries only `page_info` and
 `limit`. Each item has the shape of an `orders/*` webhook body when the API version is
@@ -48,6 +48,7 @@ class ShopifyApi:
         self, store: str, token: str, base_url: str, session: requests.Session, **http: Any
     ) -> None:
         self.store = store
+        self.page_size = PAGE_SIZE  # the shop's maximum; tests page by fewer
         self.root = f"{base_url}/admin/api/{API_VERSION}"
         self.http = ShopHttp(
             store,
@@ -61,7 +62,7 @@ class ShopifyApi:
         """The orders of `window`, a page at a time, oldest change first."""
         params: dict[str, str] | None = {
             **_filters(window),
-            "limit": str(PAGE_SIZE),
+            "limit": str(self.page_size),
             "order": "updated_at asc",
         }
         url: str | None = f"{self.root}/orders.json"
@@ -103,11 +104,10 @@ class ShopifyApi:
 
 
 def _filters(window: Window) -> dict[str, str]:
-    params = {
-        "status": "any",
-        "updated_at_min": iso_utc(window.after),
-        "updated_at_max": iso_utc(window.before),
-    }
+    # No updated_at_max: the listing pages by keyset (page_info), so an order changed
+    # mid-scan moves behind the cursor and is met again, and a pass reads up to the moment
+    # it ends, even when the shop's clock runs ahead of the relay's.
+    params = {"status": "any", "updated_at_min": iso_utc(window.after)}
     if window.created_after is not None:
         params["created_at_min"] = iso_utc(window.created_after)
     if window.created_before is not None:

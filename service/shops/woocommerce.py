@@ -56,6 +56,7 @@ class WooCommerceApi:
         **http: Any,
     ) -> None:
         self.store = store
+        self.page_size = PAGE_SIZE  # the shop's maximum; tests page by fewer
         self.root = f"{base_url}/wp-json/wc/v3"
         self.http = ShopHttp(
             store, session, headers={"Accept": "application/json"}, auth=(key, secret), **http
@@ -66,7 +67,7 @@ class WooCommerceApi:
         after, page = window.after, 1
         while True:
             answer = self.http.call(
-                "GET", f"{self.root}/orders", params=_query(window, after, page)
+                "GET", f"{self.root}/orders", params=_query(window, after, page, self.page_size)
             )
             found = Page([_fetched(raw, order) for raw, order in _orders(self.store, answer)])
             yield found
@@ -80,7 +81,7 @@ class WooCommerceApi:
 
     def count(self, window: Window) -> int | None:
         """How many orders the window holds (`X-WP-Total` of a one-order page)."""
-        params = {**_query(window, window.after, 1), "per_page": "1"}
+        params = _query(window, window.after, 1, 1)
         total = self.http.call("GET", f"{self.root}/orders", params=params).headers.get(
             "X-WP-Total"
         )
@@ -131,14 +132,14 @@ class WooCommerceApi:
         return made
 
 
-def _query(window: Window, after: float, page: int) -> dict[str, str]:
+def _query(window: Window, after: float, page: int, page_size: int) -> dict[str, str]:
     params = {
         "modified_after": gmt(after - 1),
         "modified_before": gmt(window.before + 1),
         "dates_are_gmt": "true",
         "orderby": "modified",
         "order": "asc",
-        "per_page": str(PAGE_SIZE),
+        "per_page": str(page_size),
         "page": str(page),
     }
     if window.created_after is not None:

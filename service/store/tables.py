@@ -151,3 +151,32 @@ rejected_webhooks = Table(
     UniqueConstraint("source", "delivery_id", name="uq_rejected_webhooks_delivery"),
 )
 Index("ix_rejected_webhooks_received_at", rejected_webhooks.c.received_at)
+
+# Reconciliation and backfill (service.reconcile), one row per store and job: how far the
+# shop's API has been read (`checkpoint`: every change before it was fed through the
+# webhook path), who runs the job now (a lease, so one worker at a time whatever their
+# number), and what its last pass saw, for /readyz, `relay status` and /metrics.
+# `job` is "reconcile" or "backfill"; a backfill also keeps its bounds, to resume.
+shop_syncs = Table(
+    "shop_syncs",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("store", String(255), primary_key=True),
+    Column("job", String(16), primary_key=True),
+    Column("checkpoint", Float),
+    Column("window_after", Float),  # the running (or last) pass's bounds
+    Column("window_before", Float),
+    Column("created_after", Float),  # a backfill's history: orders created within
+    Column("created_before", Float),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", Float),
+    Column("started_at", Float),
+    Column("finished_at", Float),  # the last pass that read its whole window
+    Column("swept_at", Float),  # the last trailing-day sweep that finished
+    Column("orders_seen", Integer, nullable=False, default=0),
+    Column("orders_changed", Integer, nullable=False, default=0),
+    Column("orders_rejected", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("failed_at", Float),
+    Column("updated_at", Float, nullable=False),
+)

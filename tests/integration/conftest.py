@@ -1,4 +1,5 @@
-"""Fixtures for tests that talk to a started HubSpot emulator through `Hub`."""
+"""Fixtures for tests that talk to a started HubSpot emulator through `Hub`, and that
+start the shop emulators (`start_shopify`, `start_woo`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 
 from emulators.hubspot import Emulator, EmulatorConfig
+from tests.integration import shopify_support, woocommerce_support
 from tests.integration.emulator_support import Hub
 
 StartHub = Callable[..., Hub]
@@ -33,3 +35,15 @@ def start_hub() -> Iterator[StartHub]:
 @pytest.fixture
 def hub(start_hub: StartHub) -> Hub:
     return start_hub()
+
+
+@pytest.fixture
+def start_shopify() -> Iterator[shopify_support.Start]:
+    """Start Shopify emulators of the given shops; stopped after the test."""
+    yield from shopify_support.starting()
+
+
+@pytest.fixture
+def start_woo() -> Iterator[woocommerce_support.Start]:
+    """Start WooCommerce emulators of the given sites; stopped after the test."""
+    yield from woocommerce_support.starting()

@@ -17,7 +17,7 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
 from service.store import migrate
 from service.store.engine import make_engine
-from service.store.tables import records, rejected_webhooks
+from service.store.tables import records, rejected_webhooks, shop_syncs
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.integration.worker_support import make_worker, worker_config
 
@@ -191,7 +191,7 @@ def test_0003_adds_the_rejected_webhooks_and_its_downgrade_drops_only_them(
     with engine.begin() as conn:
         conn.execute(records.insert(), [{**OLD_ROWS[1], "kind": "line_item"}])
 
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0003")
 
     assert migrate.current_revision(engine) == "0003"
     assert "rejected_webhooks" in sa.inspect(engine).get_table_names()
@@ -214,5 +214,38 @@ def test_0003_adds_the_rejected_webhooks_and_its_downgrade_drops_only_them(
         assert conn.execute(sa.select(rejected_webhooks.c.body)).scalar_one() == b"\x00\xff raw"
     migrate.downgrade(engine, "0002")
     assert "rejected_webhooks" not in sa.inspect(engine).get_table_names()
+    assert [row["key"] for row in _rows(engine)] == [OLD_ROWS[1]["key"]]
+    engine.dispose()
+
+
+def test_0004_adds_the_shop_syncs_and_its_downgrade_drops_only_them(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(records.insert(), [{**OLD_ROWS[1], "kind": "line_item"}])
+
+    migrate.upgrade(engine)
+
+    assert migrate.current_revision(engine) == "0004"
+    with engine.begin() as conn:
+        conn.execute(
+            shop_syncs.insert(),
+            [
+                {
+                    "source": "shopify",
+                    "store": "acme.myshopify.com",
+                    "job": "reconcile",
+                    "checkpoint": NOW,
+                    "orders_seen": 3,
+                    "orders_changed": 1,
+                    "orders_rejected": 0,
+                    "updated_at": NOW,
+                }
+            ],
+        )
+        assert conn.execute(sa.select(shop_syncs.c.checkpoint)).scalar_one() == NOW
+    migrate.downgrade(engine, "0003")
+    assert "shop_syncs" not in sa.inspect(engine).get_table_names()
+    assert "rejected_webhooks" in sa.inspect(engine).get_table_names()
     assert [row["key"] for row in _rows(engine)] == [OLD_ROWS[1]["key"]]
     engine.dispose()
