@@ -16,8 +16,9 @@ from service import sync_report
 from service.app import create_app
 from service.cli_context import command_config, open_store
 from service.cli_rejected import rejected_group
-from service.cli_shops import backfill_command, reconcile_command
+from service.cli_shops import backfill_command, reconcile_command, shops_group
 from service.domain import RecordKind, RejectionReason
+from service.shop_checks import last_checks
 from service.store import migrate, rejected, syncs
 from service.store.engine import make_engine, reading
 from service.store.reads import DeadLetterFilter, dead_letters, iso, queue_depth, replay
@@ -222,6 +223,7 @@ def dead_letters_replay(
 main.add_command(rejected_group)
 main.add_command(reconcile_command)
 main.add_command(backfill_command)
+main.add_command(shops_group)
 
 
 @main.command(with_appcontext=False)
@@ -234,7 +236,10 @@ def status() -> None:
         kept = rejected.counts(conn)
         paused_until = read_number(conn, PAUSED_UNTIL) or 0.0
         sync_rows = syncs.listed(conn)
+        checked = last_checks(conn)
     depth.update(sync_report.describe(sync_rows, config, time.time()))
+    if checked:
+        depth["subscriptions"] = checked
     depth["last_hubspot_error"] = states.get(LAST_ERROR)
     depth["hubspot_paused"] = (
         {"until": iso(paused_until), "reason": states.get(PAUSED_UNTIL)}

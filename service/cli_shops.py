@@ -1,5 +1,6 @@
-"""`relay reconcile` and `relay backfill`: read the shops' APIs now, through the same
-passes the worker runs (service.reconcile)."""
+"""`relay reconcile`, `relay backfill` and `relay shops check`: the shops' APIs now,
+through the same passes and checks the worker runs (service.reconcile,
+service.shop_checks)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import click
 from sqlalchemy import Engine
 
 from service.cli_context import command_config, open_store
+from service.config import Config
 from service.reconcile import PassResult, Reconciler
+from service.shop_checks import run_check
 from service.shops import access
 from service.shops.http import ShopApiError
 from service.shops.listing import Window
@@ -62,6 +65,14 @@ def forget_dead_command(engine: Engine, key: SyncKey) -> None:
         pass  # alive, under another user
 
 
+def _clients(config: Config, store: str | None, source: str | None) -> list[Any]:
+    """The stores a command names, or its error."""
+    try:
+        return access.chosen(config, store, source)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def _report(result: PassResult) -> dict[str, Any]:
     return {
         "source": result.source,
@@ -84,10 +95,7 @@ def reconcile_command(store: str | None, source: str | None, since: str | None) 
     """Run a reconciliation pass now, for every store with API access or one."""
     config = command_config()
     start = moment(since, "--since")
-    try:
-        clients = access.chosen(config, store, source)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    clients = _clients(config, store, source)
     failed = False
     with open_store(config) as engine:
         reconciler = Reconciler(config, engine, owner=owner())
@@ -109,10 +117,7 @@ def backfill_command(store: str, source: str | None, since: str, until: str | No
     config = command_config()
     start, end = moment(since, "--since"), moment(until, "--until")
     assert start is not None
-    try:
-        clients = access.chosen(config, store, source)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    clients = _clients(config, store, source)
     if len(clients) > 1:
         raise click.UsageError(f"both shops have a store {store!r}: say which with --source")
     client = clients[0]
@@ -155,3 +160,44 @@ def _backfill(
         click.echo(f"{label}: {result.seen}{of} orders, {result.changed} new or changed", err=True)
 
     return reconciler.backfill(client, since=start, until=end, on_page=line)
+
+
+@click.group("shops", cls=click.Group)
+def shops_group() -> None:
+    """The shops' webhook subscriptions."""
+
+
+@shops_group.command("check")
+@click.option("--store", help="One store (as the relay keys it); default: every store.")
+@click.option("--source", type=SOURCES)
+@click.option("--fix", is_flag=True, help="Create missing and re-activate disabled ones.")
+def shops_check(store: str | None, source: str | None, fix: bool) -> None:
+    """List each store's webhook subscriptions, report missing or disabled ones; with
+    --fix, mend them (pointing at RELAY_PUBLIC_URL) and reconcile after a re-activation."""
+    config = command_config()
+    clients = _clients(config, store, source)
+    unhealthy = False
+    with open_store(config) as engine:
+        reconciler = Reconciler(config, engine, owner=owner())
+        for client in clients:
+            outcome = run_check(config, engine, client, reconciler, fix=fix)
+            if outcome is None:
+                click.echo(
+                    json.dumps(
+                        {
+                            "source": client.source,
+                            "store": client.store,
+                            "error": "another worker is checking this store",
+                        }
+                    )
+                )
+                unhealthy = True
+                continue
+            result, passed = outcome
+            report = result.to_json()
+            if passed is not None:
+                report["reconciled"] = _report(passed)
+            unhealthy |= not result.healthy
+            click.echo(json.dumps(report, sort_keys=True))
+    if unhealthy:
+        sys.exit(1)

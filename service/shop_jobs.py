@@ -1,6 +1,8 @@
 """What a worker runs beside delivery, in a thread of its own: a reconciliation pass per
-store every RELAY_RECONCILE_SECONDS (0: none). Each store's lease and its last start,
-kept in the store, decide which worker runs a pass when several are looking."""
+store every RELAY_RECONCILE_SECONDS (0: none), and every hour the subscription check
+(service.shop_checks), which mends what it can when RELAY_PUBLIC_URL is set. Each
+store's leases and last starts, kept in the store, decide which worker runs a pass or a
+check when several are looking."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import Engine
 
 from service.config import Config
 from service.reconcile import Reconciler
+from service.shop_checks import run_check
 from service.shops import access
 
 log = logging.getLogger("service.shop_jobs")
@@ -30,6 +33,7 @@ class ShopJobs:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
+        self.engine = engine
         self.stopping = stopping
         # A wait on `stopping`, not a sleep: a Retry-After never holds up a shutdown.
         self.clients = access.clients(config, sleep=stopping.wait)
@@ -40,12 +44,17 @@ class ShopJobs:
         return self.config.reconcile_seconds > 0 and bool(self.clients)
 
     def run_due(self) -> int:
-        """Run every store's pass that is due; the number run by this worker."""
+        """Run every store's check and pass that is due; the number run by this worker."""
         ran = 0
+        fix = bool(self.config.public_url)
         for client in self.clients:
             if self.stopping.is_set():
                 break
             try:
+                checked = run_check(
+                    self.config, self.engine, client, self.reconciler, fix=fix, due_only=True
+                )
+                ran += checked is not None
                 ran += self.reconciler.reconcile(client, due_only=True).ran
             except Exception:
                 # One store's trouble (its pass logs why) must not stop the others'.

@@ -11,6 +11,8 @@ from service.config import Config
 from service.store.reads import iso
 from service.store.syncs import RECONCILE
 
+CHECK = "check"  # service.shop_checks's job (not imported: it imports the clients)
+
 
 def describe(rows: Sequence[Mapping[str, Any]], config: Config, now: float) -> dict[str, Any]:
     """{job: {"source:store": facts}}; a store with API access and no pass yet is listed
@@ -22,6 +24,8 @@ def describe(rows: Sequence[Mapping[str, Any]], config: Config, now: float) -> d
     for source, store in stores:
         report[RECONCILE][f"{source}:{store}"] = {"last_started": None, "error": None}
     for row in rows:
+        if row["job"] == CHECK:
+            continue  # the subscription check's row holds only its lease and last start
         report.setdefault(row["job"], {})[f"{row['source']}:{row['store']}"] = {
             "last_started": iso(row["started_at"]),
             "last_finished": iso(row["finished_at"]),
@@ -37,12 +41,21 @@ def describe(rows: Sequence[Mapping[str, Any]], config: Config, now: float) -> d
 
 
 def failing(report: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
-    """A line per store whose last reconcile pass ended in an error."""
-    return [
+    """A line per store whose last reconcile pass ended in an error, or whose last
+    subscription check found a topic missing or disabled."""
+    lines = [
         f"reconcile {name}: {facts['error']}"
         for name, facts in sorted(report.get(RECONCILE, {}).items())
         if facts.get("error")
     ]
+    for name, found in sorted(report.get("subscriptions", {}).items()):
+        trouble = [f"missing {t}" for t in found["missing"]] + [
+            f"disabled {t}" for t in found["disabled"]
+        ]
+        trouble += [found["error"]] if found.get("error") else []
+        if trouble:
+            lines.append(f"subscriptions {name}: {'; '.join(trouble)}")
+    return lines
 
 
 GAUGES = (
@@ -70,6 +83,7 @@ def samples(
     rows: Sequence[Mapping[str, Any]],
 ) -> Iterator[tuple[str, str, dict[tuple[str, str, str], float]]]:
     """(name, help, {(source, store, job): value}) for the reconciliation gauges."""
+    rows = [row for row in rows if row["job"] != CHECK]
     for name, column, help_text in GAUGES:
         yield (
             name,
@@ -85,3 +99,11 @@ def samples(
         "1 when the last pass ended in an error (the shop refused, failed or could not be reached)",
         {(row["source"], row["store"], row["job"]): float(bool(row["last_error"])) for row in rows},
     )
+
+
+def check_samples(checks: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], float]:
+    """(source, store) -> wanted webhook topics the last check found missing or disabled."""
+    return {
+        (result["source"], result["store"]): float(len(result["missing"]) + len(result["disabled"]))
+        for result in checks.values()
+    }

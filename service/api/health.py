@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service import extensions, sync_report
 from service.domain import RecordKind
+from service.shop_checks import last_checks
 from service.store import migrate, syncs
 from service.store.engine import reading
 from service.store.reads import iso
@@ -47,6 +48,7 @@ def readyz() -> Response:
     checks: dict[str, Any] = {}
     problems: list[str] = []
     sync_rows: list[dict[str, Any]] = []
+    checked: dict[str, Any] = {}
     try:
         # First, and with a short wait: a store whose write lock is held answers reads.
         probe_write_lock(extensions.engine())
@@ -62,6 +64,7 @@ def readyz() -> Response:
         else:
             with reading(extensions.engine()) as conn:
                 sync_rows = syncs.listed(conn)
+                checked = last_checks(conn)
     except SQLAlchemyError as exc:
         if waited_too_long(exc):
             checks["store"] = f"locked or slow: a write waited over {PROBE_WAIT_SECONDS:g} s"
@@ -95,6 +98,8 @@ def readyz() -> Response:
     # A failing pass loses nothing yet (webhooks still arrive, the checkpoint holds), but
     # what the shops failed to deliver waits until it passes again.
     checks.update(sync_report.describe(sync_rows, config, time.time()))
+    if checked:
+        checks["subscriptions"] = checked
     shop_trouble = sync_report.failing(checks)
     problems += shop_trouble
     unconfigured = [

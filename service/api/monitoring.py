@@ -13,6 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
 from service import extensions, metrics, sync_report
+from service.shop_checks import last_checks
 from service.store import rejected, syncs
 from service.store.engine import reading
 from service.store.reads import queue_depth
@@ -32,7 +33,16 @@ class QueueCollector:
             depth = queue_depth(conn, time.time())
             kept = rejected.counts(conn)
             sync_rows = syncs.listed(conn)
+            checked = last_checks(conn)
         yield from self._queue(depth)
+        unhealthy = GaugeMetricFamily(
+            "relay_webhook_subscriptions_unhealthy",
+            "Wanted webhook topics the last check found missing or disabled, by store",
+            labels=["source", "store"],
+        )
+        for (source, store), value in sorted(sync_report.check_samples(checked).items()):
+            unhealthy.add_metric([source, store], value)
+        yield unhealthy
         for name, help_text, values in sync_report.samples(sync_rows):
             gauge = GaugeMetricFamily(name, help_text, labels=["source", "store", "job"])
             for labels, value in sorted(values.items()):

@@ -1,7 +1,7 @@
 """`make bench`: ingest, delivery, the whole order's delivery and latency, memory, and
 where an ingest request's CPU goes, in one run (~3 minutes).
 
-    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,orders,e2e,stages]
+    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,orders,e2e,stages,backfill]
                                          [--seconds 20]
 
 Prints a table with PASS/MISS beside each target (nothing is asserted) and writes
@@ -28,6 +28,8 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
 6. Stages (`stages`): the CPU each step of an ingest request costs, timed in one process
    (see `tests/perf/stages.py`): where the gap between 1's service rows and its ceiling
    goes.
+7. Backfill (`backfill`, tests/perf/backfill.py): `relay backfill` of 5,000 orders from
+   the Shopify emulator with the Standard plan's limit; orders/s against it.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from service.sources import shopify
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, records
-from tests.perf import loadgen, order_delivery, order_latency, pg, pool, stages
+from tests.perf import backfill, loadgen, order_delivery, order_latency, pg, pool, stages
 from tests.perf.harness import (
     BARE_APP,
     EMULATOR_LATENCY,
@@ -298,6 +300,7 @@ def report(results: dict[str, Any]) -> str:
         ("delivery", report_delivery),
         ("orders", order_delivery.report),
         ("e2e", order_latency.report),
+        ("backfill", backfill.report),
     )
     for part, lines in parts:
         if part in results:
@@ -468,7 +471,9 @@ def on_each_store(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default="ingest,delivery,orders,e2e,stages", help="comma-separated parts"
+        "--only",
+        default="ingest,delivery,orders,e2e,stages,backfill",
+        help="comma-separated parts",
     )
     parser.add_argument("--seconds", type=float, default=INGEST_SECONDS, help="ingest duration")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
@@ -523,6 +528,8 @@ def main() -> None:
         if "e2e" in parts:
             e2e_url = f"sqlite:///{folder / 'e2e.sqlite3'}"
             results["e2e"] = guarded("end to end", lambda: order_latency.run(e2e_url, folder))
+        if "backfill" in parts:
+            results["backfill"] = on_each_store(backfill.run, folder, pg_problem)
         if "stages" in parts:
             say(f"stages: {stages.ORDERS:,} orders through each step in one process")
             results["stages"] = stages.measure(stages.ORDERS, folder)
