@@ -380,5 +380,6 @@ def test_the_worker_runs_each_stores_pass_beside_delivery(
         running.join(timeout=20)
     assert len(hubspot.records("orders")) == 3
     with engine.connect() as conn:
-        row = conn.execute(select(shop_syncs)).one()
-    assert (row.job, row.orders_changed, row.lease_owner) == ("reconcile", 3, None)
+        jobs = {row.job: row for row in conn.execute(select(shop_syncs))}
+    assert (jobs["reconcile"].orders_changed, jobs["reconcile"].lease_owner) == (3, None)
+    assert jobs["check"].last_error == "missing order.created, order.updated"  # none yet
