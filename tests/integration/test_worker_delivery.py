@@ -344,7 +344,13 @@ def test_a_version_refused_by_hubspot_does_not_bury_a_newer_one_stored_meanwhile
     worker = make_worker(relay, engine)
     flight = threading.Thread(target=worker.run_once)
     flight.start()
-    time.sleep(0.25)  # the refused version is at HubSpot; the shop sends a corrected one
+    # Once the refused version is claimed it is on its way to HubSpot (0.6 s there): the
+    # shop sends a corrected one meanwhile. Waiting for the claim, not a fixed time: a
+    # busy machine may start the thread late.
+    deadline = time.monotonic() + 10
+    while row(engine, "1").lease_owner is None:
+        assert time.monotonic() < deadline, "the worker never claimed the line item"
+        time.sleep(0.01)
     store_items(engine, {"1": props("Fixed", price="5.00")}, version_minutes=1)
     flight.join()
     after = row(engine, "1")
