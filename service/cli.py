@@ -18,13 +18,13 @@ from service.cli_context import command_config, open_store
 from service.cli_rejected import rejected_group
 from service.cli_shops import backfill_command, reconcile_command, shops_group
 from service.domain import RecordKind, RejectionReason
+from service.readiness import halts
 from service.shop_checks import last_checks
 from service.store import migrate, rejected, syncs
 from service.store.engine import make_engine, reading
 from service.store.reads import DeadLetterFilter, dead_letters, iso, queue_depth, replay
 from service.store.state import (
     AUTH_ERROR,
-    HALTED,
     LAST_ERROR,
     PAUSED_UNTIL,
     read_number,
@@ -180,13 +180,21 @@ KINDS = click.Choice([kind.value for kind in RecordKind])
 @click.option("--store")
 @click.option("--order-id")
 @click.option("--kind", type=KINDS, help="contact, order, deal, line_item or an association.")
+@click.option("--reason", help="A part of the last error.")
 @click.option("--limit", type=int, default=50, show_default=True)
 def dead_letters_list(
-    source: str | None, store: str | None, order_id: str | None, kind: str | None, limit: int
+    source: str | None,
+    store: str | None,
+    order_id: str | None,
+    kind: str | None,
+    reason: str | None,
+    limit: int,
 ) -> None:
     """Print dead letters as JSON lines."""
     config = command_config()
-    where = DeadLetterFilter(source=source, store=store, order_id=order_id, kind=kind)
+    where = DeadLetterFilter(
+        source=source, store=store, order_id=order_id, kind=kind, reason=reason
+    )
     with open_store(config) as engine, reading(engine) as conn:
         items, _cursor = dead_letters(conn, where, after=None, limit=limit)
     for item in items:
@@ -199,6 +207,7 @@ def dead_letters_list(
 @click.option("--store")
 @click.option("--order-id")
 @click.option("--kind", type=KINDS)
+@click.option("--reason", help="A part of the last error.")
 @click.option("--all", "everything", is_flag=True, help="Replay every dead letter.")
 def dead_letters_replay(
     keys: tuple[str, ...],
@@ -206,14 +215,17 @@ def dead_letters_replay(
     store: str | None,
     order_id: str | None,
     kind: str | None,
+    reason: str | None,
     everything: bool,
 ) -> None:
     """Send dead letters again: back to pending with attempts reset."""
-    if not (keys or source or store or order_id or kind or everything):
-        raise click.UsageError("say which: --key, --source/--store/--order-id/--kind, or --all")
+    if not (keys or source or store or order_id or kind or reason or everything):
+        raise click.UsageError(
+            "say which: --key, --source/--store/--order-id/--kind/--reason, or --all"
+        )
     config = command_config()
     where = DeadLetterFilter(
-        source=source, store=store, order_id=order_id, kind=kind, keys=keys or None
+        source=source, store=store, order_id=order_id, kind=kind, reason=reason, keys=keys or None
     )
     with open_store(config) as engine:
         count = replay(engine, where, now=time.time())
@@ -247,11 +259,7 @@ def status() -> None:
         else None
     )
     depth["hubspot_auth_error"] = states.get(AUTH_ERROR)
-    depth["held_back"] = {
-        name.removeprefix(HALTED): reason
-        for name, reason in states.items()
-        if name.startswith(HALTED)
-    }
+    depth["held_back"] = halts(states)
     by_reason = dict.fromkeys((reason.value for reason in RejectionReason), 0)
     for (_source, reason), count in kept.items():
         by_reason[reason] = by_reason.get(reason, 0) + count

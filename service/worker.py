@@ -34,12 +34,15 @@ from service.hubspot.kinds import active_kinds, batch_limit, order_kind
 from service.hubspot.outcomes import Answer
 from service.send_budget import SendBudget
 from service.shop_jobs import ShopJobs
-from service.store import housekeeping, queue, rate_budget, rejected
+from service.store import activity, housekeeping, queue, rate_budget, rejected
+from service.store.engine import reading
+from service.store.reads import queue_depth
 from service.store.state import AUTH_ERROR, clear_state, halted, set_state
 
 log = logging.getLogger("service.worker")
 IDLE_SLEEP_SECONDS = 0.1
 HOUSEKEEPING_SECONDS = 600.0
+DEPTH_SAMPLE_SECONDS = 60.0
 ASSOCIATION_HOLD_SECONDS = 5.0
 PORTAL_RETRY_SECONDS = 5.0  # after a 429, a 5xx or a timeout on a read of the portal
 
@@ -247,14 +250,27 @@ class Worker:
             "worker_started",
             extra={"event": "worker_started", "threads": len(threads), "kinds": list(self.kinds)},
         )
-        next_housekeeping = self.clock()
+        next_housekeeping = next_sample = self.clock()
         while any(t.is_alive() for t in threads):
             for thread in threads:
                 thread.join(timeout=0.5)
+            if self.clock() >= next_sample and not self.stopping.is_set():
+                self._sample_depth()
+                next_sample = self.clock() + DEPTH_SAMPLE_SECONDS
             if self.clock() >= next_housekeeping and not self.stopping.is_set():
                 self._housekeeping()
                 next_housekeeping = self.clock() + HOUSEKEEPING_SECONDS
         log.info("worker_stopped", extra={"event": "worker_stopped"})
+
+    def _sample_depth(self) -> None:
+        """Keep the queue's depth for the console's chart, once a minute."""
+        now = self.clock()
+        try:
+            with reading(self.engine) as conn:
+                depth = queue_depth(conn, now)
+            activity.sample_depth(self.engine, now, pending=depth["pending"], dead=depth["dead"])
+        except SQLAlchemyError:
+            return  # the store is away; the next minute tries again
 
     def _housekeeping(self) -> None:
         """Prune receipts past their use, and rejected webhooks past their retention
@@ -267,6 +283,7 @@ class Worker:
                 "rejected_webhooks_pruned": rejected.prune(
                     self.engine, now=now, keep_seconds=keep_rejected
                 ),
+                "activity_pruned": activity.prune(self.engine, now=now),
             }
         except SQLAlchemyError:
             return  # the store is away; the next round tries again

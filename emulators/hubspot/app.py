@@ -140,6 +140,10 @@ class Emulator:
         by email; else the HubSpot id)."""
         return self._portal.records(object_type)
 
+    def record(self, object_type: str, record_id: str) -> dict[str, Any] | None:
+        """One record by HubSpot id (the relay's console links here in sandbox mode)."""
+        return self._portal.record(object_type, record_id)
+
     def associations(self) -> list[dict[str, Any]]:
         """Every associated pair: {fromType, fromId, toType, toId, typeIds}."""
         return self._portal.links.listing()

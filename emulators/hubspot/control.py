@@ -2,6 +2,7 @@
 no latency):
 
     GET  /_emulator/records?type=orders      records of a type (default line_items)
+    GET  /_emulator/record?type=orders&id=N   one record by HubSpot id (404 if none)
     GET  /_emulator/associations              [{fromType, fromId, toType, toId, typeIds}]
     GET  /_emulator/pipelines?type=orders     a type's pipelines, as the API answers them
     GET  /_emulator/stats | requests | timeline | config
@@ -32,6 +33,8 @@ class Controlled(Protocol):
     def configure(self, **changes: Any) -> None: ...
 
     def records(self, object_type: str = "line_items") -> dict[str, dict[str, Any]]: ...
+
+    def record(self, object_type: str, record_id: str) -> dict[str, Any] | None: ...
 
     def associations(self) -> list[dict[str, Any]]: ...
 
@@ -67,6 +70,11 @@ def control(
         "config": emulator.config.to_json,
     }
     try:
+        if method == "GET" and name == "record":
+            found = emulator.record(query.get("type", "line_items"), query.get("id", ""))
+            if found is None:
+                return error_reply(404, "No such record", "OBJECT_NOT_FOUND")
+            return Reply(200, found)
         if method == "GET" and name in getters:
             return Reply(200, getters[name]())
         if method != "POST" or name not in _COMMANDS:

@@ -42,5 +42,12 @@ class Portal:
             raise ValueError(f"unknown object type {object_type_name!r}")
         return self.stores[kind.name].records()
 
+    def record(self, object_type_name: str, record_id: str) -> dict[str, Any] | None:
+        """One record by its HubSpot id, as the API reads it; None when there is none."""
+        kind = object_type(object_type_name)
+        if kind is None:
+            raise ValueError(f"unknown object type {object_type_name!r}")
+        return self.stores[kind.name].find(record_id)
+
     def _exists(self, object_type_name: str, record_id: str) -> bool:
         return self.stores[object_type_name].exists(record_id)

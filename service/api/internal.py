@@ -58,6 +58,7 @@ def list_dead_letters() -> Response:
         store=query.get("store"),
         order_id=query.get("order_id"),
         kind=query.get("kind"),
+        reason=query.get("reason"),
     )
     with reading(extensions.engine()) as conn:
         items, cursor = dead_letters(conn, where, after=query.get("cursor"), limit=query["limit"])

@@ -93,6 +93,9 @@ class DeadLetterQuerySchema(Schema):
     store = fields.String()
     order_id = fields.String()
     kind = fields.String(validate=validate.OneOf(KINDS))
+    reason = fields.String(
+        validate=validate.Length(1, 500), metadata={"description": "A part of the last error"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
 
@@ -110,6 +113,9 @@ class ReplayFilterSchema(Schema):
     store = fields.String()
     order_id = fields.String()
     kind = fields.String(validate=validate.OneOf(KINDS))
+    reason = fields.String(
+        validate=validate.Length(1, 500), metadata={"description": "A part of the last error"}
+    )
 
 
 class ReplayByKeysSchema(Schema):

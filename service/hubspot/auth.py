@@ -74,8 +74,10 @@ class OAuthRefresh:
         store: RefreshTokenStore | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
+        on_portal: Callable[[str], None] | None = None,
     ) -> None:
         self._url = base_url.rstrip("/") + "/oauth/v3/token"
+        self._on_portal = on_portal  # told the portal (hub_id) each token answer names
         self._client_id = client_id
         self._client_secret = client_secret
         self._initial_refresh_token = refresh_token
@@ -140,6 +142,12 @@ class OAuthRefresh:
         rotated = body.get("refresh_token")
         if rotated and rotated != refresh_token:
             self._keep(str(rotated))
+        hub_id = body.get("hub_id")
+        if self._on_portal is not None and isinstance(hub_id, int) and hub_id > 0:
+            try:
+                self._on_portal(str(hub_id))
+            except Exception:  # only the console's links need it; the next refresh retries
+                log.warning("portal_id_not_saved", extra={"event": "portal_id_not_saved"})
 
 
 def _reason(response: requests.Response) -> str:

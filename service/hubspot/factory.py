@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine
 
 from service.config import Config
 from service.hubspot.auth import OAuthRefresh, StaticToken, TokenProvider
 from service.hubspot.client import HubSpotClient, make_session
-from service.store.state import StoredRefreshToken
+from service.store.state import PORTAL_ID, StoredRefreshToken, set_state
 
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's default token, not a secret
 
@@ -25,6 +27,7 @@ def build_client(config: Config, engine: Engine) -> HubSpotClient:
             refresh_token=config.hubspot_refresh_token,
             session=session,
             store=StoredRefreshToken(engine, config.hubspot_refresh_token),
+            on_portal=lambda hub_id: set_state(engine, PORTAL_ID, hub_id, now=time.time()),
         )
     else:
         auth = StaticToken(config.hubspot_access_token or SANDBOX_TOKEN)

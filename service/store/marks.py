@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from service.domain import RecordKind, RecordState
-from service.store import association_marks
+from service.store import activity, association_marks
 from service.store.tables import records
 
 PENDING = RecordState.PENDING.value
@@ -159,6 +159,7 @@ def mark_delivered(
         count = _update_each(conn, _MARK_DELIVERED, rows)
         for association in association_marks.around(kind, before=False):
             association_marks.touch(conn, association, kind, moved, now)
+        activity.count(conn, now, delivered=count)
     return count
 
 
@@ -191,7 +192,12 @@ def mark_retry(
         }
         for item in items
     ]
-    return _apply(engine, _MARK_RETRY, rows)
+    if not rows:
+        return 0  # nothing to change: no transaction (on SQLite, no write lock) either
+    with engine.begin() as conn:
+        count = _update_each(conn, _MARK_RETRY, rows)
+        activity.count(conn, now, failed=count)
+    return count
 
 
 def mark_dead(
@@ -219,11 +225,5 @@ def mark_dead(
         count = _update_each(conn, _MARK_DEAD, rows)
         for association in association_marks.around(kind, before=False):
             association_marks.bury_waiting(conn, association, kind, items, now)
+        activity.count(conn, now, failed=count)
     return count
-
-
-def _apply(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0  # nothing to change: no transaction (on SQLite, no write lock) either
-    with engine.begin() as conn:
-        return _update_each(conn, stmt, rows)

@@ -27,10 +27,13 @@ class DeadLetterFilter:
     store: str | None = None
     order_id: str | None = None
     kind: str | None = None
+    reason: str | None = None  # a part of the last error, as HubSpot or the relay gave it
     keys: Sequence[str] | None = None
 
     def clause(self) -> Any:
         parts = [c.state == DEAD]
+        if self.reason:
+            parts.append(c.last_error.like(f"%{like_literal(self.reason)}%", escape="\\"))
         for column, value in (
             (c.source, self.source),
             (c.store, self.store),
@@ -42,6 +45,11 @@ class DeadLetterFilter:
         if self.keys is not None:
             parts.append(c.key.in_(list(self.keys)))
         return and_(*parts)
+
+
+def like_literal(text: str) -> str:
+    """`text` as a LIKE pattern that matches it literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -146,6 +154,11 @@ def dead_letters(
         for r in page
     ]
     return items, cursor
+
+
+def count_dead(conn: Connection, where: DeadLetterFilter) -> int:
+    """How many dead letters `where` selects: what a replay of them would send again."""
+    return int(conn.execute(select(func.count()).where(where.clause())).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ AUTH_ERROR = "hubspot_auth_error"  # 401: the credentials are refused; nothing i
 HALTED = "hubspot_halted:"  # + a record kind: why that kind is not sent (scope, setup)
 PAUSED_UNTIL = "hubspot_paused_until"
 LAST_ERROR = "hubspot_last_error"
+PORTAL_ID = "hubspot_portal_id"  # the portal an OAuth token answer named (its hub_id)
 # A name prefix, not a secret; the tokens stored under it are never listed by read_states().
 REFRESH_TOKEN = "hubspot_refresh_token"  # noqa: S105
 

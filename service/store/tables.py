@@ -126,6 +126,19 @@ relay_state = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# What the worker did each minute (epoch minute): records delivered and attempts failed
+# (retried or dead-lettered), counted as the outcomes are marked, and the queue's depth
+# sampled once a minute. The console draws its charts from it; kept for a day.
+activity = Table(
+    "activity",
+    metadata,
+    Column("minute", BigInteger, primary_key=True, autoincrement=False),
+    Column("delivered", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("pending", Integer),
+    Column("dead", Integer),
+)
+
 # Signed webhooks the relay could not take as an order (service.intake): kept, with the
 # raw body as received, for an operator to see, fix and replay, or purge; deleted after
 # RELAY_REJECTED_RETENTION_DAYS (the body holds personal data). `headers` holds the

@@ -224,7 +224,7 @@ def test_0004_adds_the_shop_syncs_and_its_downgrade_drops_only_them(fresh_url: s
     with engine.begin() as conn:
         conn.execute(records.insert(), [{**OLD_ROWS[1], "kind": "line_item"}])
 
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0004")
 
     assert migrate.current_revision(engine) == "0004"
     with engine.begin() as conn:
@@ -248,4 +248,17 @@ def test_0004_adds_the_shop_syncs_and_its_downgrade_drops_only_them(fresh_url: s
     assert "shop_syncs" not in sa.inspect(engine).get_table_names()
     assert "rejected_webhooks" in sa.inspect(engine).get_table_names()
     assert [row["key"] for row in _rows(engine)] == [OLD_ROWS[1]["key"]]
+    engine.dispose()
+
+
+def test_0005_adds_the_activity_by_minute_and_its_downgrade_drops_only_it(
+    fresh_url: str,
+) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0004")
+    migrate.upgrade(engine, "0005")
+    assert "activity" in sa.inspect(engine).get_table_names()
+    migrate.downgrade(engine, "0004")
+    tables = set(sa.inspect(engine).get_table_names())
+    assert "activity" not in tables and "shop_syncs" in tables
     engine.dispose()

@@ -17,7 +17,7 @@ from emulators.hubspot import Emulator, EmulatorConfig
 from service.config import Config
 from service.store import queue, rate_budget
 from service.store.engine import make_engine
-from service.store.state import StoredRefreshToken
+from service.store.state import PORTAL_ID, StoredRefreshToken, read_states
 from tests.conftest import require_shared
 from tests.integration.worker_support import (
     emulated_properties,
@@ -76,6 +76,15 @@ def test_an_expired_oauth_token_is_renewed_without_losing_the_batch(
     stored = StoredRefreshToken(engine, REFRESH_TOKEN).load()
     assert stored is not None
     assert stored != REFRESH_TOKEN
+
+
+def test_the_portal_an_oauth_token_answer_names_is_kept_for_the_consoles_links(
+    config: Config, engine: Engine, oauth_emulator: Emulator
+) -> None:
+    store_items(engine, {"1": props("A")})
+    assert make_worker(oauth_config(config, oauth_emulator), engine).run_once() == 1
+    with engine.connect() as conn:
+        assert read_states(conn)[PORTAL_ID] == "12345678"  # the emulator's hub_id
 
 
 def test_a_worker_restarted_after_rotation_uses_the_stored_refresh_token(
