@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from service import errors, extensions, logs
+from service import console, errors, extensions, logs
 from service.body_reader import ChunkedBodyReader
 from service.config import Config
 from service.store.engine import make_engine
@@ -37,6 +37,7 @@ def create_app(config: Config | None = None, engine: Engine | None = None) -> Fl
     app.before_request(_refuse_oversized_body)
     app.after_request(_echo_request_id)
     _register_blueprints(app)
+    console.init_app(app, config)
     _log_startup(config)
     return app
 
@@ -78,6 +79,11 @@ def _log_startup(config: Config) -> None:
                 "source_not_configured",
                 extra={"event": "source_not_configured", "source": source},
             )
+    if config.console_keys and not config.secret_key:
+        log.warning(
+            "console_not_configured",
+            extra={"event": "console_not_configured", "missing": "RELAY_SECRET_KEY"},
+        )
     if config.sandbox:
         log.info(
             "sandbox_mode",

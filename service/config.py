@@ -42,6 +42,10 @@ VARIABLES = (
     "SHOPIFY_WEBHOOK_SECRETS",
     "WOOCOMMERCE_WEBHOOK_SECRETS",
     "RELAY_API_KEYS",
+    "RELAY_CONSOLE_KEYS",
+    "RELAY_SECRET_KEY",
+    "RELAY_CONSOLE_SECURE_COOKIE",
+    "HUBSPOT_PORTAL_ID",
     "RELAY_SANDBOX",
     "RELAY_SANDBOX_PORT",
     "RELAY_MAX_BODY_BYTES",
@@ -129,6 +133,12 @@ class Config:
     shopify_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     woocommerce_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     relay_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    # The operator's console (service.console): on when keys are set; it refuses without
+    # a secret key to sign its sessions with.
+    console_keys: tuple[str, ...] = field(default=(), repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    console_secure_cookie: bool = True  # off only for a console on plain local HTTP
+    hubspot_portal_id: str | None = None  # for links to records in HubSpot
     sandbox: bool = True
     sandbox_port: int = DEFAULT_SANDBOX_PORT
     max_body_bytes: int = MiB
@@ -290,6 +300,7 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "worker_metrics_port": env.int("RELAY_WORKER_METRICS_PORT", None),
         **_rejected_webhooks(env, problems),
         **_shop_access(env, problems),
+        **_console(env, problems),
     }
 
 
@@ -365,6 +376,28 @@ def _base_url(env: Env, name: str, placeholder: str, problems: dict[str, list[st
     if not value.startswith(("https://", "http://")):
         problems.setdefault(name, []).append("must start with https:// or http://")
     return value
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _console(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
+    """Who may sign in to the console, what signs its sessions, where its links point."""
+    secret_key = env.str("RELAY_SECRET_KEY", None) or None
+    if secret_key is not None and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        # A short key can be guessed offline from one session cookie.
+        problems.setdefault("RELAY_SECRET_KEY", []).append(
+            f"must be at least {MIN_SECRET_KEY_LENGTH} characters"
+        )
+    portal = (env.str("HUBSPOT_PORTAL_ID", "") or "").strip() or None
+    if portal is not None and not portal.isdigit():
+        problems.setdefault("HUBSPOT_PORTAL_ID", []).append("must be the portal's number")
+    return {
+        "console_keys": _secrets(env, "RELAY_CONSOLE_KEYS", problems),
+        "secret_key": secret_key,
+        "console_secure_cookie": env.bool("RELAY_CONSOLE_SECURE_COOKIE", True),
+        "hubspot_portal_id": portal,
+    }
 
 
 def sqlite_path(database_url: str) -> Path | None:

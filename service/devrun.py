@@ -9,6 +9,7 @@ sandbox secrets when none are set, so a signed sample order can be sent at once.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,9 @@ SANDBOX_DEFAULTS = {
     "SHOPIFY_WEBHOOK_SECRETS": "sandbox-shopify-secret",
     "WOOCOMMERCE_WEBHOOK_SECRETS": "sandbox-woocommerce-secret",
     "RELAY_API_KEYS": "sandbox-api-key",
+    # The console on plain local HTTP: the cookie cannot be Secure there.
+    "RELAY_CONSOLE_KEYS": "sandbox-console-key",
+    "RELAY_CONSOLE_SECURE_COOKIE": "false",
 }
 
 
@@ -32,9 +36,14 @@ def child_environment(config: Config) -> dict[str, str]:
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("PORT", "8000")
     env.setdefault("RELAY_LOG_JSON", "false")
+    # The console's browser opens spare connections ahead of need, and each would hold a
+    # sync worker until it timed out; on a PaaS its router takes them instead.
+    env.setdefault("GUNICORN_CMD_ARGS", "--threads 4")
     if config.sandbox:
         for name, value in SANDBOX_DEFAULTS.items():
             env.setdefault(name, value)
+        # Signs this run's console sessions; a new one each run signs everyone out.
+        env.setdefault("RELAY_SECRET_KEY", secrets.token_urlsafe(32))
     return env
 
 
@@ -66,6 +75,11 @@ def _print_welcome(config: Config, env: dict[str, str]) -> None:
         else f"  SHOPIFY_WEBHOOK_SECRETS={env['SHOPIFY_WEBHOOK_SECRETS']} "
         f".venv/bin/relay send-sample shopify --port {port}",
     ]
+    if env.get("RELAY_CONSOLE_KEYS"):
+        # Only the sandbox's own key is shown: a key the operator set stays unprinted.
+        sandbox_key = env["RELAY_CONSOLE_KEYS"] == SANDBOX_DEFAULTS["RELAY_CONSOLE_KEYS"]
+        shown = f"  (key: {SANDBOX_DEFAULTS['RELAY_CONSOLE_KEYS']})" if sandbox_key else ""
+        lines.insert(1, f"Console: http://127.0.0.1:{port}/console/{shown}")
     if config.sandbox:
         emulator = f"http://127.0.0.1:{config.sandbox_port}/_emulator"
         lines.append(f"  then: curl -s {emulator}/records?type=orders   (and ?type=contacts,")

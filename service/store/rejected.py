@@ -153,6 +153,11 @@ def _view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def count(conn: Connection, where: RejectedFilter) -> int:
+    """How many kept entries `where` selects."""
+    return int(conn.execute(select(func.count()).where(where.clause())).scalar_one())
+
+
 def shown(conn: Connection, rejected_id: int) -> dict[str, Any] | None:
     """One entry with its headers and body: the body as text when it is UTF-8, else in
     base64 (`body_encoding` says which)."""

@@ -45,6 +45,11 @@ orders = Table(
     Column("first_received_at", Float),
 )
 
+# The console finds orders by id and by store, newest first, a page at a time.
+Index("ix_orders_order_id", orders.c.order_id)
+Index("ix_orders_store_received", orders.c.store, orders.c.received_at)
+Index("ix_orders_received", orders.c.received_at)
+
 # The keyed state table: one row per HubSpot record the relay keeps in step, of every kind
 # (contact, order or deal, line item, association), by (kind, idProperty value). `version`
 # counts accepted changes of `properties`; `delivered_version` is the last one HubSpot
@@ -99,6 +104,16 @@ Index(
     records.c.to_key,
     sqlite_where=records.c.kind == "deal>contact",
     postgresql_where=records.c.kind == "deal>contact",
+)
+# The console's count of delivered records by kind: an ordered scan of this index, where
+# the due index needs a sort of them all (300,000 records: 290 ms against 34 ms). Partial,
+# so the claims and the queue's depth, which read pending and dead rows, never pick it.
+Index(
+    "ix_records_delivered",
+    records.c.kind,
+    records.c.state,
+    sqlite_where=records.c.state == "delivered",
+    postgresql_where=records.c.state == "delivered",
 )
 # Only rows in flight: the worker asks often whether a kind has any.
 Index(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from tests.integration.console_support import csrf_of
 from tests.processes import VENV_BIN, base_env, free_port, run_process, wait_http
 
 RELAY = str(VENV_BIN / "relay")
@@ -31,6 +32,18 @@ def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulat
         assert ready["checks"]["hubspot"] == "sandbox"
         assert ready["sources_without_secret"] == []  # sandbox secrets were filled in
         assert "relay send-sample shopify" in run.output()
+        # The console is on with the sandbox's key, its cookie usable over plain HTTP.
+        console = f"http://127.0.0.1:{port}/console/"
+        assert f"Console: {console}  (key: sandbox-console-key)" in run.output()
+        with requests.Session() as browser:
+            token = csrf_of(browser.get(console + "sign-in", timeout=10).text)
+            browser.post(
+                console + "sign-in",
+                data={"csrf_token": token, "key": "sandbox-console-key"},
+                timeout=10,
+            )
+            overview = browser.get(console, timeout=10, allow_redirects=False)
+            assert overview.status_code == 200 and "Records by kind" in overview.text
         sample = subprocess.run(
             [RELAY, "send-sample", "shopify", "--port", str(port)],
             env={**env, "SHOPIFY_WEBHOOK_SECRETS": "sandbox-shopify-secret"},

@@ -215,3 +215,43 @@ def test_a_base_url_without_placeholder_and_a_public_url_lose_their_trailing_sla
     assert config.woocommerce_api_base_url == "http://127.0.0.1:8027"
     assert config.public_url == "https://relay.example.com"
     assert config.reconcile_seconds == 0
+
+
+def test_the_console_reads_its_keys_secret_key_cookie_flag_and_portal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELAY_CONSOLE_KEYS", "op-one, op-two")
+    monkeypatch.setenv("RELAY_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("RELAY_CONSOLE_SECURE_COOKIE", "false")
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", " 4455 ")
+    config = Config.from_env()
+    assert config.console_keys == ("op-one", "op-two")
+    assert config.secret_key == "k" * 32
+    assert config.console_secure_cookie is False
+    assert config.hubspot_portal_id == "4455"
+    assert "k" * 32 not in repr(config) and "op-one" not in repr(config)
+
+
+def test_the_console_is_off_and_its_cookie_secure_by_default() -> None:
+    config = Config.from_env()
+    assert (config.console_keys, config.secret_key, config.console_secure_cookie) == (
+        (),
+        None,
+        True,
+    )
+
+
+def test_a_short_secret_key_an_empty_console_key_and_a_portal_name_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELAY_SECRET_KEY", "short")
+    monkeypatch.setenv("RELAY_CONSOLE_KEYS", "one,,two")
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "acme")
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env()
+    assert set(caught.value.problems) == {
+        "RELAY_SECRET_KEY",
+        "RELAY_CONSOLE_KEYS",
+        "HUBSPOT_PORTAL_ID",
+    }
+    assert "short" not in str(caught.value)
