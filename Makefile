@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check fmt bench scenario clean
+.PHONY: run test check fmt bench scenario screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ scenario: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.perf.bench
+
+# Each console page at laptop and phone width, into docs/screenshots/ (needs chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
