@@ -1,7 +1,7 @@
 """`make bench`: ingest, delivery, the whole order's delivery and latency, memory, and
 where an ingest request's CPU goes, in one run (~3 minutes).
 
-    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,orders,e2e,stages,backfill]
+    .venv/bin/python -m tests.perf.bench [--only ingest,delivery,orders,e2e,stages,backfill,console]
                                          [--seconds 20]
 
 Prints a table with PASS/MISS beside each target (nothing is asserted) and writes
@@ -30,6 +30,9 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
    goes.
 7. Backfill (`backfill`, tests/perf/backfill.py): `relay backfill` of 5,000 orders from
    the Shopify emulator with the Standard plan's limit; orders/s against it.
+8. Console (`console`, tests/perf/console_pages.py): every console page rendered on a
+   store of 100,000 line items (300,000 records) with 5,000 dead letters, on SQLite and
+   PostgreSQL; target under 100 ms each.
 """
 
 from __future__ import annotations
@@ -56,7 +59,16 @@ from service.sources import shopify
 from service.store.ingest import record_order
 from service.store.rate_budget import WINDOW_MARGIN
 from service.store.tables import hubspot_requests, records
-from tests.perf import backfill, loadgen, order_delivery, order_latency, pg, pool, stages
+from tests.perf import (
+    backfill,
+    console_pages,
+    loadgen,
+    order_delivery,
+    order_latency,
+    pg,
+    pool,
+    stages,
+)
 from tests.perf.harness import (
     BARE_APP,
     EMULATOR_LATENCY,
@@ -301,6 +313,7 @@ def report(results: dict[str, Any]) -> str:
         ("orders", order_delivery.report),
         ("e2e", order_latency.report),
         ("backfill", backfill.report),
+        ("console", console_pages.report),
     )
     for part, lines in parts:
         if part in results:
@@ -472,7 +485,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only",
-        default="ingest,delivery,orders,e2e,stages,backfill",
+        default="ingest,delivery,orders,e2e,stages,backfill,console",
         help="comma-separated parts",
     )
     parser.add_argument("--seconds", type=float, default=INGEST_SECONDS, help="ingest duration")
@@ -496,7 +509,12 @@ def main() -> None:
         },
         "load_generator": f"{loadgen.tool()} on the same machine",
         "cpu_busy_before": busy,
-        "targets": {**TARGETS, "orders": order_delivery.TARGETS, "e2e": order_latency.TARGETS},
+        "targets": {
+            **TARGETS,
+            "orders": order_delivery.TARGETS,
+            "e2e": order_latency.TARGETS,
+            "console": console_pages.TARGETS,
+        },
     }
     print(
         f"bench: {results['load_generator']}; PostgreSQL: {pg_problem or 'available'}; "
@@ -530,6 +548,8 @@ def main() -> None:
             results["e2e"] = guarded("end to end", lambda: order_latency.run(e2e_url, folder))
         if "backfill" in parts:
             results["backfill"] = on_each_store(backfill.run, folder, pg_problem)
+        if "console" in parts:
+            results["console"] = console_pages.run_all(folder, pg_problem)
         if "stages" in parts:
             say(f"stages: {stages.ORDERS:,} orders through each step in one process")
             results["stages"] = stages.measure(stages.ORDERS, folder)
