@@ -25,11 +25,12 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix service emulators tests
 
 # The fast tests run in parallel (they mostly wait on their own servers and processes);
-# the scenario tests run alone after them, as their latency figures need the CPUs.
+# the scenario tests run alone after them, as their latency figures need the CPUs. A module
+# marked xdist_group runs on one worker (the console's browser tests: one stack, one browser).
 PYTEST_WORKERS ?= 3
 
 test: check
-	$(BIN)/pytest -m "not scenario" -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -m "not scenario" -n $(PYTEST_WORKERS) --dist loadgroup
 	$(BIN)/pytest -m scenario
 
 scenario: $(STAMP)

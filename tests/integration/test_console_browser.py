@@ -36,6 +36,9 @@ from tests.console_stack import (
 )
 
 SHOP = "acme.myshopify.com"
+# One xdist worker runs the whole module (make test: --dist loadgroup), so one stack and
+# one browser serve every test.
+pytestmark = pytest.mark.xdist_group("console-browser")
 
 
 @pytest.fixture(scope="module")
