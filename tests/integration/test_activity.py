@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from emulators.hubspot import Emulator, EmulatorConfig
 from service import samples
 from service.config import Config
 from service.store import activity
+from service.store.tables import records
 from tests.integration.whole_order_support import relay_for
 from tests.integration.worker_support import worker_config
 
@@ -32,8 +33,14 @@ def test_deliveries_and_failed_attempts_are_counted_in_their_minute(
     with engine.connect() as conn:
         hour = activity.last_hour(conn, relay.worker.clock())
     assert len(hour) == 60
-    # The buyer, the order and their association went; the lines wait out their backoff.
-    assert sum(m.delivered for m in hour) == 3
+    # The buyer, the order and their association went at once; the lines wait out their
+    # backoff, which a slow machine may outlast: each delivery is counted once either way.
+    with engine.connect() as conn:
+        delivered = conn.execute(
+            select(func.count()).where(records.c.state == "delivered")
+        ).scalar_one()
+    assert delivered in (3, 9)
+    assert sum(m.delivered for m in hour) == delivered
     assert sum(m.failed for m in hour) == 3
     assert all(m.pending is None for m in hour)  # no sample yet: run_forever takes them
 
