@@ -168,46 +168,20 @@ class Reconciler:
         on_page: Callable[[PassResult], None] | None = None,
     ) -> PassResult:
         result = PassResult(job.key.source, job.key.store, job.key.job, window=window)
-        checkpoint = job.checkpoint
         created = (window.created_after, window.created_before)
         try:
             syncs.start(
-                self.engine,
-                job,
-                after=window.after,
-                before=window.before,
-                created=created,
+                self.engine, job, after=window.after, before=window.before, created=created,
                 now=self.clock(),
-            )
-            for page in client.pages(window):
-                self._take(client, page, result)
-                if contiguous and page.newest is not None:
-                    checkpoint = max(checkpoint or -math.inf, page.newest)
-                if not syncs.progress(
-                    self.engine,
-                    job,
-                    checkpoint=checkpoint,
-                    counts=result.counts,
-                    now=self.clock(),
-                    lease_seconds=LEASE_SECONDS,
-                ):
-                    result.error = "lost the store's lease to another worker"
-                    return self._ended(result)
-                if on_page is not None:
-                    on_page(result)
-                if self.stopping.is_set():
-                    result.error = "stopped before the end of its window"
-                    syncs.release(self.engine, job, now=self.clock())
-                    return self._ended(result)
-            end = max(checkpoint or -math.inf, window.before) if contiguous else checkpoint
-            syncs.finish(
-                self.engine,
-                job,
-                checkpoint=end if end is not None else window.before,
-                swept=sweep,
-                now=self.clock(),
-            )
+            )  # fmt: skip
+            checkpoint = self._read(client, job, window, result, contiguous, on_page)
+            if contiguous:
+                checkpoint = max(checkpoint or -math.inf, window.before)
+            assert checkpoint is not None  # not contiguous: the job had one
+            syncs.finish(self.engine, job, checkpoint=checkpoint, swept=sweep, now=self.clock())
             result.finished = True
+        except _Halted as halted:
+            result.error = str(halted)
         except ShopApiError as exc:
             result.error, result.status = str(exc), exc.status
             syncs.fail(self.engine, job, error=result.error, now=self.clock())
@@ -215,6 +189,36 @@ class Reconciler:
             # The store is away: the lease runs out by itself and the checkpoint holds.
             result.error = f"store unavailable: {type(exc).__name__}"
         return self._ended(result)
+
+    def _read(
+        self,
+        client: ShopClient,
+        job: Claimed,
+        window: Window,
+        result: PassResult,
+        contiguous: bool,
+        on_page: Callable[[PassResult], None] | None,
+    ) -> float | None:
+        """Feed the window's pages, moving the checkpoint after each (only when the
+        window continues what it covers); the checkpoint reached. Raise _Halted when the
+        lease was lost or the worker is stopping."""
+        checkpoint = job.checkpoint
+        for page in client.pages(window):
+            self._take(client, page, result)
+            if contiguous and page.newest is not None:
+                checkpoint = max(checkpoint or -math.inf, page.newest)
+            counts, now = result.counts, self.clock()
+            if not syncs.progress(
+                self.engine, job, checkpoint=checkpoint, counts=counts, now=now,
+                lease_seconds=LEASE_SECONDS,
+            ):  # fmt: skip
+                raise _Halted("lost the store's lease to another worker")
+            if on_page is not None:
+                on_page(result)
+            if self.stopping.is_set():
+                syncs.release(self.engine, job, now=self.clock())
+                raise _Halted("stopped before the end of its window")
+        return checkpoint
 
     def _take(self, client: ShopClient, page: Page, result: PassResult) -> None:
         source = Source(client.source)
@@ -241,6 +245,10 @@ class Reconciler:
             },
         )
         return result
+
+
+class _Halted(Exception):
+    """A pass stopped before the end of its window, its checkpoint kept."""
 
 
 def _within(job: Claimed, since: float) -> bool:

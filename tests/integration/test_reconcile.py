@@ -275,13 +275,20 @@ class DiesAfter:
         return None
 
 
+def sixty_orders(start: shopify_support.Start, config: Config, *, page_size: int) -> Any:
+    """A shop of 60 orders, the relay's config to read it, and its client paging by
+    `page_size`."""
+    shopify = start(shopify_support.shop(orders=60, scopes=ALL_ORDERS))
+    relay_config = with_shops(config, shopify.emulator.url, None)
+    client = access.clients(relay_config)[0]
+    client.page_size = page_size
+    return shopify, relay_config, client
+
+
 def test_a_pass_killed_midway_resumes_from_its_checkpoint_once_its_lease_runs_out(
     config: Config, engine: Engine, start_shopify: shopify_support.Start
 ) -> None:
-    shopify = start_shopify(shopify_support.shop(orders=60, scopes=ALL_ORDERS))
-    relay_config = with_shops(config, shopify.emulator.url, None)
-    client = access.clients(relay_config)[0]
-    client.page_size = 25
+    shopify, relay_config, client = sixty_orders(start_shopify, config, page_size=25)
     listing = shopify.emulator.orders()
 
     with pytest.raises(Killed):
@@ -383,3 +390,123 @@ def test_the_worker_runs_each_stores_pass_beside_delivery(
         jobs = {row.job: row for row in conn.execute(select(shop_syncs))}
     assert (jobs["reconcile"].orders_changed, jobs["reconcile"].lease_owner) == (3, None)
     assert jobs["check"].last_error == "missing order.created, order.updated"  # none yet
+
+
+def windows_of(config: Config, engine: Engine, client: Any, *times: float) -> list[Window]:
+    """The window of a pass run at each of `times` (POSIX seconds)."""
+    found = []
+    for at in times:
+        result = reconciler(config, engine, f"at-{at}", clock=lambda at=at: at).reconcile(client)
+        assert result.finished and result.window is not None
+        found.append(result.window)
+    return found
+
+
+def test_a_pass_starts_at_its_checkpoint_less_the_overlap_and_once_a_day_a_day_back(
+    config: Config, engine: Engine, start_woo: woocommerce_support.Start
+) -> None:
+    woo = start_woo(woocommerce_support.site(orders=0))
+    relay_config = with_shops(config, None, woo.emulator.url, reconcile_overlap_seconds=120.0)
+    client = access.clients(relay_config)[0]
+    day, now = 86_400.0, time.time()
+
+    first, second, third, next_day = windows_of(
+        relay_config, engine, client, now, now + 900, now + 1800, now + day + 10
+    )
+
+    assert (first.after, first.before) == (now - day, now)  # no checkpoint: the last day
+    assert (second.after, second.before) == (now - 120, now + 900)  # swept a moment ago
+    assert third.after == now + 900 - 120
+    assert next_day.after == now + 10  # the trailing-day sweep: a day back from its start
+
+
+def test_a_pass_since_a_time_after_the_checkpoint_leaves_the_gap_for_the_next_pass(
+    config: Config, engine: Engine, start_woo: woocommerce_support.Start
+) -> None:
+    woo = start_woo(woocommerce_support.site(orders=0))
+    relay_config = with_shops(config, None, woo.emulator.url)
+    client = access.clients(relay_config)[0]
+    now = time.time()
+    windows_of(relay_config, engine, client, now - 7200)
+    with engine.connect() as conn:
+        before = conn.execute(select(shop_syncs.c.checkpoint)).scalar_one()
+
+    later = reconciler(relay_config, engine, "manual").reconcile(client, since=now - 60)
+
+    assert later.finished
+    with engine.connect() as conn:
+        assert conn.execute(select(shop_syncs.c.checkpoint)).scalar_one() == before
+
+
+def test_a_backfill_killed_midway_resumes_its_range_from_its_checkpoint(
+    config: Config, engine: Engine, start_shopify: shopify_support.Start
+) -> None:
+    shopify, relay_config, client = sixty_orders(start_shopify, config, page_size=20)
+    since, now = time.time() - 100 * 86_400, time.time()
+    with pytest.raises(Killed):
+        reconciler(relay_config, engine, "killed").backfill(
+            DiesAfter(client, 1), since=since, until=None
+        )
+    later = reconciler(relay_config, engine, "again", clock=lambda: now + LEASE_SECONDS + 1)
+
+    resumed = later.backfill(client, since=since, until=None)
+
+    assert resumed.finished and resumed.window is not None
+    first_page_end = seconds_of(shopify.emulator.orders()[19]["updated_at"])
+    assert resumed.window.after == first_page_end
+    assert 40 <= resumed.seen < 60 and len(stored_orders(engine)) == 60
+    another = later.backfill(client, since=since + 1, until=None)  # a new range: afresh
+    assert another.window is not None and another.window.after == since + 1
+    assert another.seen == 60
+
+
+class AfterFirstPage:
+    """A client that runs `then` as it hands over its second page."""
+
+    def __init__(self, client: Any, then: Any) -> None:
+        self.client, self.source, self.store, self.then = client, client.source, client.store, then
+
+    def pages(self, window: Window) -> Iterator[Page]:
+        for number, page in enumerate(self.client.pages(window)):
+            if number == 1:
+                self.then()
+            yield page
+
+    def count(self, window: Window) -> int | None:
+        return None
+
+
+def test_a_worker_stopping_mid_pass_gives_its_lease_back_and_keeps_its_checkpoint(
+    config: Config, engine: Engine, start_shopify: shopify_support.Start
+) -> None:
+    shopify, relay_config, client = sixty_orders(start_shopify, config, page_size=20)
+    stopping = threading.Event()
+    stopped = reconciler(relay_config, engine, "w", stopping=stopping)
+
+    result = stopped.reconcile(AfterFirstPage(client, stopping.set), since=0.0)
+
+    assert result.error == "stopped before the end of its window" and not result.finished
+    assert result.seen == 40  # the page it was feeding when told to stop, then no more
+    with engine.connect() as conn:
+        row = conn.execute(select(shop_syncs)).one()
+    assert row.lease_owner is None
+    assert row.checkpoint == seconds_of(shopify.emulator.orders()[39]["updated_at"])
+
+
+def test_a_pass_whose_lease_another_worker_took_stops_at_its_next_page(
+    config: Config, engine: Engine, start_shopify: shopify_support.Start
+) -> None:
+    _shopify, relay_config, client = sixty_orders(start_shopify, config, page_size=20)
+
+    def taken() -> None:
+        with engine.begin() as conn:
+            conn.execute(shop_syncs.update().values(lease_owner="another"))
+
+    result = reconciler(relay_config, engine, "w").reconcile(
+        AfterFirstPage(client, taken), since=0.0
+    )
+
+    assert result.error == "lost the store's lease to another worker"
+    assert result.seen == 40 and not result.finished
+    with engine.connect() as conn:
+        assert conn.execute(select(shop_syncs.c.lease_owner)).scalar_one() == "another"
