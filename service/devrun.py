@@ -4,6 +4,9 @@ Applies migrations (the Procfile's release line), then runs the Procfile's web a
 worker lines together under honcho. Without HubSpot credentials it adds the bundled
 HubSpot emulator and points the worker at it (sandbox), and gives the receivers
 sandbox secrets when none are set, so a signed sample order can be sent at once.
+Without shop API access configured, the sandbox also runs the Shopify and WooCommerce
+emulators and gives the worker their credentials, so its reconciliation passes and
+subscription checks run against them (`SANDBOX_SHOPS`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,34 @@ SANDBOX_DEFAULTS = {
 }
 
 
+SHOPIFY_PORT, WOOCOMMERCE_PORT = 8026, 8027
+
+
+def sandbox_shops(port: str) -> dict[str, str]:
+    """The shop emulators' stores, as their default config seeds them, for the relay: API
+    access, the secrets their webhooks are signed with, and where they reach the relay."""
+    from emulators.shopify import EmulatorConfig as ShopifyConfig
+    from emulators.woocommerce import EmulatorConfig as WooConfig
+
+    shops, sites = ShopifyConfig().shops, WooConfig().sites
+    site_name = {s.name: s.url.split("://", 1)[1] for s in sites}  # as the relay keys it
+    return {
+        "SHOPIFY_ADMIN_TOKENS": ",".join(f"{s.domain}={s.access_token}" for s in shops),
+        "SHOPIFY_API_BASE_URL": f"http://127.0.0.1:{SHOPIFY_PORT}",
+        "WOOCOMMERCE_API_KEYS": ",".join(
+            f"{site_name[s.name]}={s.consumer_key}:{s.consumer_secret}" for s in sites
+        ),
+        "WOOCOMMERCE_API_BASE_URL": f"http://127.0.0.1:{WOOCOMMERCE_PORT}",
+        # API-made Shopify subscriptions are signed with the app's secret, per shop here.
+        "SHOPIFY_WEBHOOK_SECRETS": ",".join(
+            [SANDBOX_DEFAULTS["SHOPIFY_WEBHOOK_SECRETS"]]
+            + [f"{s.domain}={s.webhook_secret}" for s in shops]
+        ),
+        "RELAY_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "RELAY_RECONCILE_SECONDS": "60",
+    }
+
+
 def child_environment(config: Config) -> dict[str, str]:
     """The environment handed to each process: ours, plus sandbox defaults when sandboxed."""
     env = dict(os.environ)  # passed through to the children, which read it via Config
@@ -40,6 +71,9 @@ def child_environment(config: Config) -> dict[str, str]:
     # sync worker until it timed out; on a PaaS its router takes them instead.
     env.setdefault("GUNICORN_CMD_ARGS", "--threads 4")
     if config.sandbox:
+        if not (config.shopify_admin_tokens or config.woocommerce_api_keys):
+            for name, value in sandbox_shops(env["PORT"]).items():
+                env.setdefault(name, value)
         for name, value in SANDBOX_DEFAULTS.items():
             env.setdefault(name, value)
         # Signs this run's console sessions; a new one each run signs everyone out.
@@ -57,6 +91,12 @@ def run(procfile: Path = Path("Procfile")) -> int:
         manager.add_process(
             "hubspot", f"relay hubspot emulator --port {config.sandbox_port}", env=env
         )
+        if env.get("SHOPIFY_API_BASE_URL") == f"http://127.0.0.1:{SHOPIFY_PORT}":
+            command = f"relay shopify emulator --port {SHOPIFY_PORT}"
+            manager.add_process("shopify", command, env=env)
+        if env.get("WOOCOMMERCE_API_BASE_URL") == f"http://127.0.0.1:{WOOCOMMERCE_PORT}":
+            command = f"relay woocommerce emulator --port {WOOCOMMERCE_PORT}"
+            manager.add_process("woocommerce", command, env=env)
     for name in ("web", "worker"):
         manager.add_process(name, processes[name], env=env)
     _print_welcome(config, env)
@@ -72,7 +112,7 @@ def _print_welcome(config: Config, env: dict[str, str]) -> None:
         "Send a signed sample order from another terminal:",
         f"  {sys.executable.rsplit('/', 1)[0]}/relay send-sample shopify --port {port}"
         if not config.sandbox
-        else f"  SHOPIFY_WEBHOOK_SECRETS={env['SHOPIFY_WEBHOOK_SECRETS']} "
+        else f"  SHOPIFY_WEBHOOK_SECRETS={env['SHOPIFY_WEBHOOK_SECRETS'].split(',')[0]} "
         f".venv/bin/relay send-sample shopify --port {port}",
     ]
     if env.get("RELAY_CONSOLE_KEYS"):
@@ -84,4 +124,10 @@ def _print_welcome(config: Config, env: dict[str, str]) -> None:
         emulator = f"http://127.0.0.1:{config.sandbox_port}/_emulator"
         lines.append(f"  then: curl -s {emulator}/records?type=orders   (and ?type=contacts,")
         lines.append(f"        ?type=line_items, and {emulator}/associations)")
+    if env.get("SHOPIFY_API_BASE_URL") == f"http://127.0.0.1:{SHOPIFY_PORT}":
+        lines.append(
+            f"Shop emulators: Shopify {env['SHOPIFY_API_BASE_URL']}, WooCommerce "
+            f"{env['WOOCOMMERCE_API_BASE_URL']}; the worker reconciles them every minute"
+        )
+        lines.append("  and keeps their webhooks subscribed: relay status shows both")
     print("\n".join(lines), flush=True)
