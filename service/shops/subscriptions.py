@@ -6,10 +6,12 @@ WooCommerce disables a webhook after 5 failures in a row and never retries. So t
 lists each store's subscriptions through its API (Shopify `webhooks.json`: only those the
 app made, admin-made ones are invisible to it; WooCommerce `/webhooks?status=all`,
 disabled and paused ones too), reports each wanted topic that has no subscription to the
-relay or only a disabled one, and with `fix` creates the missing ones (pointing at
-RELAY_PUBLIC_URL) and re-activates the disabled ones. WooCommerce keeps a re-activated
-webhook's failure count (shop-apis.md §2), so one more failure disables it again: what
-it failed to deliver is read back by a reconcile pass right after (`service.shop_jobs`).
+relay or only a disabled or paused one, and with `fix` creates the missing ones (pointing
+at RELAY_PUBLIC_URL) and re-activates the disabled ones; a paused one is the merchant's
+doing (WooCommerce pauses none by itself), so it is reported and left alone.
+WooCommerce keeps a re-activated webhook's failure count (shop-apis.md §2), so one more
+failure disables it again: what it failed to deliver is read back by a reconcile pass
+right after (`service.shop_checks`).
 """
 
 from __future__ import annotations
@@ -98,14 +100,17 @@ def _woocommerce(config: Config, client: WooCommerceApi, result: CheckResult, fi
     ]
     for topic in WOO_TOPICS:
         mine = [h for h in hooks if h.get("topic") == topic]
+        disabled = [h for h in mine if h.get("status") == "disabled"]
         if any(h.get("status") == "active" for h in mine):
             result.ok.append(topic)
-        elif mine and fix:
-            client.activate(int(mine[0]["id"]))
+        elif disabled and fix:
+            client.activate(int(disabled[0]["id"]))
             result.fixed.append(f"re-activated {topic}")
             result.ok.append(topic)
         elif mine:
-            result.disabled.append(f"{topic} ({mine[0].get('status')})")
+            # A paused webhook is the merchant's choice (only failures disable one): it is
+            # reported, never re-activated.
+            result.disabled.append(f"{topic} ({(disabled or mine)[0].get('status')})")
         elif fix:
             _create_woo(config, client, result, topic)
         else:

@@ -510,3 +510,32 @@ def test_a_pass_whose_lease_another_worker_took_stops_at_its_next_page(
     assert result.seen == 40 and not result.finished
     with engine.connect() as conn:
         assert conn.execute(select(shop_syncs.c.lease_owner)).scalar_one() == "another"
+
+
+def test_no_token_or_key_reaches_a_log_line_of_a_pass_or_a_check(
+    config: Config,
+    engine: Engine,
+    start_shopify: shopify_support.Start,
+    start_woo: woocommerce_support.Start,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from service.shop_checks import run_check
+
+    shopify = start_shopify(shopify_support.shop(orders=2))
+    woo = start_woo(woocommerce_support.site(orders=2))
+    good = with_shops(config, shopify.emulator.url, woo.emulator.url)
+    bad = good.replace(
+        shopify_admin_tokens={SHOP: "shpat_leak_me_not"},
+        woocommerce_api_keys={SITE: ("ck_leak_me_not", "cs_leak_me_not")},
+    )
+    caplog.set_level("DEBUG")
+    for each in (good, bad):
+        worker = reconciler(each, engine, "w")
+        for client in access.clients(each):
+            worker.reconcile(client, since=0.0)
+            run_check(each, engine, client, worker, fix=False)
+
+    logged = "\n".join(json.dumps(vars(r), default=str) for r in caplog.records)
+    assert "reconcile_pass_failed" in logged and "shops_check" in logged
+    for secret in (shopify_support.TOKEN, woocommerce_support.SECRET, "leak_me_not"):
+        assert secret not in logged

@@ -152,3 +152,22 @@ def listings_by_the_relay(shopify: shopify_support.Shopify) -> list[dict[str, ob
         for c in shopify.emulator.requests_log()
         if c["path"].endswith("/webhooks.json") and c["query"] == {"limit": "250"}
     ]
+
+
+def test_a_webhook_the_merchant_paused_is_reported_and_left_paused(
+    store_url: str, start_woo: woocommerce_support.Start
+) -> None:
+    woo = start_woo(woocommerce_support.site(orders=0))
+    public = "https://relay.example.com"
+    for topic in ("order.created", "order.updated"):
+        made = woo.hook(topic, f"{public}/webhooks/woocommerce")
+        woo.send("PUT", f"/webhooks/{made['id']}", {"status": "paused"})  # in the admin
+    env = {**woo_env(woo.emulator.url), "RELAY_PUBLIC_URL": public}
+
+    result = relay(["shops", "check", "--fix"], store_url, **env)
+
+    assert result.exit_code == 1
+    found = reports(result)["woocommerce"]
+    assert found["disabled"] == ["order.created (paused)", "order.updated (paused)"]
+    assert found["fixed"] == []
+    assert {h["status"] for h in woo.get("/webhooks").json()} == {"paused"}
