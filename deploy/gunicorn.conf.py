@@ -12,11 +12,19 @@ else:
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
-# Shops give up after ~5 s; a request that takes 30 s is stuck. A slow client cannot hold
-# a sync worker longer than this either.
+# gevent: a socket that trickles its headers or body holds a greenlet, not the worker
+# (README, "Slow clients": two sync workers answered no webhook while 256 slow sockets
+# were open; gevent answered them all within 1 s). psycopg 3 yields to gevent by itself;
+# the SQLite write lock is waited for in sleeps that yield (service.store.waits).
+worker_class = "gevent"
+# Sockets one worker serves at once; past that it stops accepting, which bounds memory.
+worker_connections = 1000
+# The worker heartbeat: a request that takes 30 s is stuck (shops give up after ~5 s).
 timeout = 30
 graceful_timeout = 20
+# The gevent worker waits this long for each request's headers, the first included, and
+# closes the socket then: a client that trickles its headers is cut off after 5 s. (Its
+# body: RELAY_BODY_GRACE_SECONDS and RELAY_MIN_BODY_RATE, read by the app.)
 keepalive = 5
 # Bound request lines and headers: webhook headers are small.
 limit_request_line = 4094

@@ -8,10 +8,10 @@ import uuid
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 
 from service import console, errors, extensions, logs
-from service.body_reader import ChunkedBodyReader
+from service.body_reader import BODY_PROBLEM, CUT_SHORT, TOO_SLOW, BodyReader
 from service.config import Config
 from service.store.engine import make_engine
 
@@ -27,14 +27,20 @@ def create_app(config: Config | None = None, engine: Engine | None = None) -> Fl
     app = Flask(__name__)
     # Flask answers 413 before reading a body over this size (Content-Length or streamed).
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    # ...but it cuts a chunked body at the limit without a word; this reads it whole.
-    app.wsgi_app = ChunkedBodyReader(app.wsgi_app, config.max_body_bytes)  # type: ignore[method-assign]
+    # ...but it cuts a chunked body at the limit without a word, and waits for a slow body
+    # for ever: this reads every body whole, within the limit and the minimum rate.
+    app.wsgi_app = BodyReader(  # type: ignore[method-assign]
+        app.wsgi_app,
+        config.max_body_bytes,
+        grace_seconds=config.body_grace_seconds,
+        min_rate=config.min_body_rate,
+    )
     extensions.init_app(
         app, extensions.Resources(config=config, engine=engine or make_engine(config.database_url))
     )
     errors.init_app(app)
     app.before_request(_assign_request_id)
-    app.before_request(_refuse_oversized_body)
+    app.before_request(_refuse_unread_body)
     app.after_request(_echo_request_id)
     _register_blueprints(app)
     console.init_app(app, config)
@@ -56,9 +62,14 @@ def _assign_request_id() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def _refuse_oversized_body() -> None:
+def _refuse_unread_body() -> None:
     # Before any view: a receiver that checks its configuration or a header first would
     # otherwise answer that instead of the 413 every oversized body gets.
+    problem = request.environ.get(BODY_PROBLEM)
+    if problem == TOO_SLOW:
+        raise RequestTimeout("The body arrived more slowly than the minimum rate.")
+    if problem == CUT_SHORT:
+        raise BadRequest("The body ended before its Content-Length; nothing was kept.")
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from environs import Env
 from environs.exceptions import EnvValidationError
+from marshmallow.validate import Range
 
 from service.domain import OrderObject, OrderStatus
 
@@ -49,6 +50,8 @@ VARIABLES = (
     "RELAY_SANDBOX",
     "RELAY_SANDBOX_PORT",
     "RELAY_MAX_BODY_BYTES",
+    "RELAY_BODY_GRACE_SECONDS",
+    "RELAY_MIN_BODY_RATE",
     "RELAY_LINGER_SECONDS",
     "RELAY_BATCHES_IN_FLIGHT",
     "RELAY_LEASE_SECONDS",
@@ -142,6 +145,9 @@ class Config:
     sandbox: bool = True
     sandbox_port: int = DEFAULT_SANDBOX_PORT
     max_body_bytes: int = MiB
+    # A body must arrive at min_body_rate bytes/s after the grace (service.body_reader).
+    body_grace_seconds: float = 5.0
+    min_body_rate: int = 64 * 1024
     linger_seconds: float = 0.5
     batch_size: int = 100
     batches_in_flight: int = 3
@@ -289,6 +295,8 @@ def _read(env: Env, problems: dict[str, list[str]]) -> dict[str, object]:
         "sandbox": sandbox,
         "sandbox_port": sandbox_port,
         "max_body_bytes": env.int("RELAY_MAX_BODY_BYTES", MiB),
+        "body_grace_seconds": env.float("RELAY_BODY_GRACE_SECONDS", 5.0, validate=Range(min=0)),
+        "min_body_rate": env.int("RELAY_MIN_BODY_RATE", 64 * 1024, validate=Range(min=0)),
         "linger_seconds": env.float("RELAY_LINGER_SECONDS", 0.5),
         "batches_in_flight": env.int("RELAY_BATCHES_IN_FLIGHT", 3),
         "lease_seconds": lease,

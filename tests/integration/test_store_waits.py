@@ -1,8 +1,10 @@
 """The store's waits fit the shops' patience, through real gunicorn on both stores: while
 another process holds the lock a webhook's write needs (SQLite's write lock, a PostgreSQL
 table lock), a signed webhook answers 503 with problem+json and Retry-After within 5 s
-(Shopify waits about 5 s), nothing is stored, /readyz says the store is locked within a
-second or two, and /healthz answers at once; once the lock is gone, the retry is stored."""
+(Shopify waits about 5 s), several at once, nothing is stored, and meanwhile /healthz
+answers at once and /readyz says the store is locked within a second or two (the gevent
+workers' other requests run while one waits); once the lock is gone, the retry is
+stored."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from tests.integration.test_gunicorn_ingest import (
 from tests.processes import run_process, wait_http
 
 SHOP_PATIENCE = 5.0
-CONCURRENT = 2  # webhooks waiting on the lock at once
+CONCURRENT = 8  # webhooks waiting on the lock at once, more than the 2 worker processes
 Lock = Callable[[], AbstractContextManager[None]]
 
 
@@ -111,9 +113,11 @@ def test_a_webhook_that_cannot_get_the_store_answers_503_before_the_shop_gives_u
         wait_http(f"{base}/readyz", timeout=30, process=web)
         before = row_counts(engine)
         with hold_lock(), ThreadPoolExecutor(CONCURRENT) as pool:
-            answers = list(pool.map(post, range(CONCURRENT)))
-            ready, ready_took = timed(lambda: requests.get(f"{base}/readyz", timeout=10))
+            waiting = pool.map(post, range(CONCURRENT))
+            time.sleep(0.5)  # every webhook is waiting on the lock now
             alive, alive_took = timed(lambda: requests.get(f"{base}/healthz", timeout=10))
+            ready, ready_took = timed(lambda: requests.get(f"{base}/readyz", timeout=10))
+            answers = list(waiting)
 
         for answer, took in answers:
             assert answer.status_code == 503, answer.text

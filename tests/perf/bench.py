@@ -9,10 +9,11 @@ Prints a table with PASS/MISS beside each target (nothing is asserted) and write
 (wrk when installed, else a Python one) shares the CPUs with the processes it measures.
 
 1. Ingest (`ingest`): pre-signed Shopify orders (3 line items, every order distinct, each
-   of its own buyer) against gunicorn with deploy/gunicorn.conf.py (2 sync workers), on a
-   SQLite file and on a fresh PostgreSQL database; each accepted webhook must store its
+   of its own buyer) against gunicorn with deploy/gunicorn.conf.py (2 gevent workers), on
+   a SQLite file and on a fresh PostgreSQL database; each accepted webhook must store its
    whole order. The ceiling is a bare Flask app (tests/perf/bare_app.py) under the same
-   gunicorn config that reads the body and answers 200.
+   gunicorn config that reads the body and answers 200. A last row runs the service on
+   SQLite with `--worker-class sync`, the 2 sync workers it had before, for comparison.
 2. Delivery (`delivery`): 20,000 pending line items drained by one `relay worker` into
    `relay hubspot emulator` (100 requests / 10 s, 100 ms latency). The shared budget
    starts full, as after any backlog longer than a window, so the figure is the steady
@@ -167,13 +168,23 @@ def line_item_inputs(stats: dict[str, Any]) -> int:
 # --- 1. ingest ---------------------------------------------------------------------------
 
 
+# The worker model before slow clients were dealt with, as a row of its own.
+SYNC_OPTIONS = ("--worker-class", "sync")
+SYNC_ROW = "service on SQLite, sync"
+
+
 def ingest_row(
-    label: str, app: str, env: dict[str, str], load: list[bytes], warmup: list[bytes]
+    label: str,
+    app: str,
+    env: dict[str, str],
+    load: list[bytes],
+    warmup: list[bytes],
+    options: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     port = int(env["PORT"])
     url = f"http://127.0.0.1:{port}"
     say(f"ingest: {label} ({loadgen.tool()}, {INGEST_SECONDS:g} s, {CONNECTIONS} connections)")
-    with run_process([*GUNICORN, app], env) as web:
+    with run_process([*GUNICORN, *options, app], env) as web:
         wait_http(f"{url}/healthz", timeout=30, process=web)
         wait_for(lambda: len(children(web.pid)) >= 2, 30, "two gunicorn workers")
         for raw in warmup:  # imports, pools and caches warm in both workers
@@ -203,8 +214,9 @@ def ingest(store_rows: dict[str, str], folder: Path, load: list[bytes]) -> list[
 
         def service_row(label: str = label, url: str = url) -> dict[str, Any]:
             engine = migrated(url)
-            env = web_env(url, folder / f"metrics-{label.replace(' ', '-')}")
-            row = ingest_row(label, SERVICE_APP, env, load, warm_app)
+            env = web_env(url, folder / f"metrics-{label.replace(' ', '-').replace(',', '')}")
+            options = SYNC_OPTIONS if label == SYNC_ROW else ()
+            row = ingest_row(label, SERVICE_APP, env, load, warm_app, options)
             row["stored"] = {
                 kind: count - WARMUP * PER_ORDER.get(kind, 0)
                 for kind, count in rows_by_kind(engine).items()
@@ -351,7 +363,8 @@ def report_ingest(rows: list[dict[str, Any]]) -> list[str]:
     t = TARGETS
     out = [
         f"1. Ingest: signed Shopify orders (3 line items, all distinct), {CONNECTIONS} "
-        f"connections, {INGEST_SECONDS:g} s, gunicorn -c deploy/gunicorn.conf.py (2 sync)",
+        f"connections, {INGEST_SECONDS:g} s, gunicorn -c deploy/gunicorn.conf.py (2 gevent; "
+        f"the sync row: --worker-class sync, as before)",
         "   (ceiling: tests/perf/bare_app.py under the same gunicorn, reads the body and "
         "answers 200; cpu/req: CPU time of the gunicorn workers per request)",
         "   (bar: the ratio the service on SQLite had before the whole order, kept as the bar "
@@ -527,13 +540,14 @@ def main() -> None:
             say(f"signing {POOL_SIZE:,} distinct orders")
             load = pool.build(POOL_SIZE, SECRET, first_order_id=6_000_000_000_000)
             rows = {"service on SQLite": f"sqlite:///{folder / 'ingest.sqlite3'}"}
+            sync_row = {SYNC_ROW: f"sqlite:///{folder / 'ingest-sync.sqlite3'}"}
             if pg_problem:
-                results["ingest"] = ingest(rows, folder, load)
-                results["ingest"].append({"row": "service on PostgreSQL", "skipped": pg_problem})
+                results["ingest"] = ingest(rows | sync_row, folder, load)
+                results["ingest"].insert(2, {"row": "service on PostgreSQL", "skipped": pg_problem})
             else:
                 with pg.fresh_database() as url:
                     rows["service on PostgreSQL"] = url
-                    results["ingest"] = ingest(rows, folder, load)
+                    results["ingest"] = ingest(rows | sync_row, folder, load)
             del load
         if "delivery" in parts:
             results["delivery"] = on_each_store(

@@ -74,7 +74,7 @@ def send_raw(port: int, raw: bytes, timeout: float = 10.0) -> tuple[int, float]:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(raw)
         chunks = []
-        while chunk := sock.recv(65536):  # gunicorn's sync workers close after answering
+        while chunk := sock.recv(65536):  # the request says Connection: close
             chunks.append(chunk)
     done = time.time()
     return int(b"".join(chunks)[9:12]), done

@@ -2,8 +2,8 @@
 
 Both replay a pre-signed pool (see `pool.py`), split into one shard per wrk thread or
 Python process, each cycling through its own shard, so no two requests in a run repeat
-unless a shard is exhausted (reported as `wrapped`). gunicorn's sync workers close every
-connection after the answer, so each request opens a connection; both tools do so.
+unless a shard is exhausted (reported as `wrapped`). Every request says Connection: close
+(a shop opens a connection per webhook), so each opens a connection; both tools do so.
 """
 
 from __future__ import annotations

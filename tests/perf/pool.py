@@ -35,7 +35,8 @@ def order_payload(order_id: int, lines: int) -> dict[str, Any]:
 
 
 def raw_request(path: str, body: bytes, headers: dict[str, str], host: str) -> bytes:
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}"]
+    # One connection per webhook, as a shop opens them (and the sync workers close them).
+    head = [f"POST {path} HTTP/1.1", f"Host: {host}", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     head += [f"Content-Length: {len(body)}", "", ""]
     return "\r\n".join(head).encode("latin-1") + body

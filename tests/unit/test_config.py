@@ -255,3 +255,20 @@ def test_a_short_secret_key_an_empty_console_key_and_a_portal_name_are_refused(
         "HUBSPOT_PORTAL_ID",
     }
     assert "short" not in str(caught.value)
+
+
+def test_a_body_has_5_s_of_grace_then_must_arrive_at_64_kib_a_second() -> None:
+    config = Config.from_env()
+    assert (config.body_grace_seconds, config.min_body_rate) == (5.0, 65536)
+
+
+def test_the_body_pace_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELAY_BODY_GRACE_SECONDS", "2.5")
+    monkeypatch.setenv("RELAY_MIN_BODY_RATE", "0")
+    assert (Config.from_env().body_grace_seconds, Config.from_env().min_body_rate) == (2.5, 0)
+    monkeypatch.setenv("RELAY_BODY_GRACE_SECONDS", "-1")
+    monkeypatch.setenv("RELAY_MIN_BODY_RATE", "fast")
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env()
+    assert "RELAY_BODY_GRACE_SECONDS" in str(raised.value)
+    assert "RELAY_MIN_BODY_RATE" in str(raised.value)
