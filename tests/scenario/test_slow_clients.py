@@ -22,7 +22,9 @@ RSS_GROWTH_MB = 60.0
 
 @pytest.mark.scenario
 @pytest.mark.timeout(240)
-def test_slow_sockets_do_not_starve_signed_webhooks(tmp_path: Path) -> None:
+def test_slow_sockets_do_not_starve_signed_webhooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     chosen = slow_clients.run("gevent (deploy/gunicorn.conf.py)", tmp_path, seconds=60)
     today = slow_clients.run(
         "today: 2 sync workers",
@@ -30,7 +32,8 @@ def test_slow_sockets_do_not_starve_signed_webhooks(tmp_path: Path) -> None:
         seconds=20,
         gunicorn_options=["--worker-class", "sync"],
     )
-    print("\n" + slow_clients.report([chosen, today]))
+    with capsys.disabled():  # shown in every run, CI's included, not only on a failure
+        print("\n" + slow_clients.report([chosen, today]), flush=True)
 
     assert chosen.sent >= 1150
     assert chosen.share_in_time(1.0) >= 0.99, slow_clients.report([chosen])
