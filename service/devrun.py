@@ -11,8 +11,10 @@ subscription checks run against them (`SANDBOX_SHOPS`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -32,10 +34,24 @@ SANDBOX_DEFAULTS = {
 }
 
 
-SHOPIFY_PORT, WOOCOMMERCE_PORT = 8026, 8027
+SHOP_EMULATOR_PORTS = "_RELAY_RUN_SHOP_EMULATOR_PORTS"  # from child_environment to run()
 
 
-def sandbox_shops(port: str) -> dict[str, str]:
+def port_near(preferred: int) -> int:
+    """`preferred` when it is free, else any free port: another sandbox (or a test) may
+    hold it, and a shop emulator that cannot listen would end the whole run."""
+    for wanted in (preferred, 0):
+        with contextlib.closing(socket.socket()) as sock:
+            try:
+                sock.bind(("127.0.0.1", wanted))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise OSError("no free port for a shop emulator")
+
+
+def sandbox_shops(port: str, shopify_port: int, woocommerce_port: int) -> dict[str, str]:
     """The shop emulators' stores, as their default config seeds them, for the relay: API
     access, the secrets their webhooks are signed with, and where they reach the relay."""
     from emulators.shopify import EmulatorConfig as ShopifyConfig
@@ -45,11 +61,11 @@ def sandbox_shops(port: str) -> dict[str, str]:
     site_name = {s.name: s.url.split("://", 1)[1] for s in sites}  # as the relay keys it
     return {
         "SHOPIFY_ADMIN_TOKENS": ",".join(f"{s.domain}={s.access_token}" for s in shops),
-        "SHOPIFY_API_BASE_URL": f"http://127.0.0.1:{SHOPIFY_PORT}",
+        "SHOPIFY_API_BASE_URL": f"http://127.0.0.1:{shopify_port}",
         "WOOCOMMERCE_API_KEYS": ",".join(
             f"{site_name[s.name]}={s.consumer_key}:{s.consumer_secret}" for s in sites
         ),
-        "WOOCOMMERCE_API_BASE_URL": f"http://127.0.0.1:{WOOCOMMERCE_PORT}",
+        "WOOCOMMERCE_API_BASE_URL": f"http://127.0.0.1:{woocommerce_port}",
         # API-made Shopify subscriptions are signed with the app's secret, per shop here.
         "SHOPIFY_WEBHOOK_SECRETS": ",".join(
             [SANDBOX_DEFAULTS["SHOPIFY_WEBHOOK_SECRETS"]]
@@ -72,7 +88,10 @@ def child_environment(config: Config) -> dict[str, str]:
     env.setdefault("GUNICORN_CMD_ARGS", "--threads 4")
     if config.sandbox:
         if not (config.shopify_admin_tokens or config.woocommerce_api_keys):
-            for name, value in sandbox_shops(env["PORT"]).items():
+            # Beside the HubSpot emulator's port: 8026 and 8027 by default.
+            ports = port_near(config.sandbox_port + 1), port_near(config.sandbox_port + 2)
+            env[SHOP_EMULATOR_PORTS] = f"{ports[0]},{ports[1]}"
+            for name, value in sandbox_shops(env["PORT"], *ports).items():
                 env.setdefault(name, value)
         for name, value in SANDBOX_DEFAULTS.items():
             env.setdefault(name, value)
@@ -84,6 +103,7 @@ def child_environment(config: Config) -> dict[str, str]:
 def run(procfile: Path = Path("Procfile")) -> int:
     config = Config.from_env()
     env = child_environment(config)
+    shop_ports = env.pop(SHOP_EMULATOR_PORTS, None)
     processes = parse_procfile(procfile.read_text()).processes
     subprocess.run(processes["release"], shell=True, env=env, check=True)  # noqa: S602
     manager = Manager()
@@ -91,20 +111,20 @@ def run(procfile: Path = Path("Procfile")) -> int:
         manager.add_process(
             "hubspot", f"relay hubspot emulator --port {config.sandbox_port}", env=env
         )
-        if env.get("SHOPIFY_API_BASE_URL") == f"http://127.0.0.1:{SHOPIFY_PORT}":
-            command = f"relay shopify emulator --port {SHOPIFY_PORT}"
+        if shop_ports:
+            shopify_port, woocommerce_port = shop_ports.split(",")
+            command = f"relay shopify emulator --port {shopify_port}"
             manager.add_process("shopify", command, env=env)
-        if env.get("WOOCOMMERCE_API_BASE_URL") == f"http://127.0.0.1:{WOOCOMMERCE_PORT}":
-            command = f"relay woocommerce emulator --port {WOOCOMMERCE_PORT}"
+            command = f"relay woocommerce emulator --port {woocommerce_port}"
             manager.add_process("woocommerce", command, env=env)
     for name in ("web", "worker"):
         manager.add_process(name, processes[name], env=env)
-    _print_welcome(config, env)
+    _print_welcome(config, env, bool(shop_ports))
     manager.loop()
     return int(manager.returncode or 0)
 
 
-def _print_welcome(config: Config, env: dict[str, str]) -> None:
+def _print_welcome(config: Config, env: dict[str, str], sandbox_shops_on: bool) -> None:
     port = env["PORT"]
     lines = [
         f"line-item-relay on http://127.0.0.1:{port}  (readiness: /readyz, metrics: /metrics)",
@@ -124,7 +144,7 @@ def _print_welcome(config: Config, env: dict[str, str]) -> None:
         emulator = f"http://127.0.0.1:{config.sandbox_port}/_emulator"
         lines.append(f"  then: curl -s {emulator}/records?type=orders   (and ?type=contacts,")
         lines.append(f"        ?type=line_items, and {emulator}/associations)")
-    if env.get("SHOPIFY_API_BASE_URL") == f"http://127.0.0.1:{SHOPIFY_PORT}":
+    if sandbox_shops_on:
         lines.append(
             f"Shop emulators: Shopify {env['SHOPIFY_API_BASE_URL']}, WooCommerce "
             f"{env['WOOCOMMERCE_API_BASE_URL']}; the worker reconciles them every minute"

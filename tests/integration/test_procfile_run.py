@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.integration.console_support import csrf_of
@@ -25,6 +26,8 @@ def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulat
         RELAY_SANDBOX_PORT=str(hubspot_port),
         DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}",
         RELAY_LINGER_SECONDS="0.2",
+        # The sandbox's shop emulators run, but no pass: HubSpot holds the sample alone.
+        RELAY_RECONCILE_SECONDS="0",
     )
     with run_process([RELAY, "run"], env=env) as run:
         ready = wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60, process=run).json()
@@ -86,6 +89,43 @@ def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulat
         assert run.wait(timeout=30) is not None
     output = run.output()
     assert "store at revision" in output  # the Procfile's release line ran first
-    for name in ("hubspot", "web", "worker"):
+    for name in ("hubspot", "shopify", "woocommerce", "web", "worker"):
         assert f"{name} started" in output
     assert "worker_stopped" in output  # honcho passed SIGTERM on; the worker let go cleanly
+
+
+@pytest.mark.scenario
+def test_relay_runs_sandbox_subscribes_to_the_shop_emulators_and_reconciles_them(
+    tmp_path: Path,
+) -> None:
+    port, hubspot_port = free_port(), free_port()
+    env = base_env(
+        PORT=str(port),
+        RELAY_SANDBOX_PORT=str(hubspot_port),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}",
+        RELAY_LINGER_SECONDS="0.2",
+    )
+    with run_process([RELAY, "run"], env=env) as run:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=run)
+        deadline, ready = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()
+            checks = ready["checks"]
+            done = [f for f in checks.get("reconcile", {}).values() if f.get("last_finished")]
+            if len(checks.get("subscriptions", {})) == 4 and len(done) == 4:
+                break
+            time.sleep(0.5)
+        assert ready["status"] == "ready", ready
+        assert all(not s["missing"] for s in ready["checks"]["subscriptions"].values())
+        reconciled = sum(f["orders_new_or_changed"] for f in done)
+        assert reconciled >= 1  # the seeds change an order or two a day in each shop
+        emulator, orders = f"http://127.0.0.1:{hubspot_port}/_emulator/records", {}
+        while time.monotonic() < deadline and len(orders) < reconciled:
+            orders = requests.get(emulator, params={"type": "orders"}, timeout=5).json()
+            time.sleep(0.2)
+        assert {key.split(":")[1] for key in orders} <= {
+            "emu-one.myshopify.com", "emu-two.myshopify.com", "emu-one.example", "emu-two.example"
+        }  # fmt: skip
+        assert len(orders) == reconciled
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) is not None

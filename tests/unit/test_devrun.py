@@ -35,8 +35,9 @@ def test_the_sandbox_reconciles_the_shop_emulators_stores_and_verifies_their_web
         "emu-one.example": (sites[0].consumer_key, sites[0].consumer_secret),
         "emu-two.example": (sites[1].consumer_key, sites[1].consumer_secret),
     }
-    assert config.shopify_api_base_url == "http://127.0.0.1:8026"
-    assert config.woocommerce_api_base_url == "http://127.0.0.1:8027"
+    ports = env["_RELAY_RUN_SHOP_EMULATOR_PORTS"].split(",")  # beside HubSpot's, when free
+    assert config.shopify_api_base_url == f"http://127.0.0.1:{ports[0]}"
+    assert config.woocommerce_api_base_url == f"http://127.0.0.1:{ports[1]}"
     assert config.public_url == "http://127.0.0.1:8000" and config.reconcile_seconds == 60
     # Their API-made subscriptions are signed with each shop's app secret, bound to it.
     assert f"{shops[0].domain}={shops[0].webhook_secret}" in config.shopify_webhook_secrets
@@ -50,3 +51,16 @@ def test_shop_access_the_operator_configured_is_left_alone(
     env = child_environment(Config.from_env())
     assert "SHOPIFY_ADMIN_TOKENS" not in env and "RELAY_PUBLIC_URL" not in env
     assert env["WOOCOMMERCE_API_KEYS"] == "shop.example.com=ck_real:cs_real"
+
+
+def test_a_port_another_process_holds_is_swapped_for_a_free_one() -> None:
+    import socket
+
+    from service.devrun import port_near
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        assert port_near(taken) != taken
+    assert port_near(taken) == taken  # free again
