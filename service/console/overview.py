@@ -15,8 +15,10 @@ from service.store.console_reads import record_counts, requests_in_window
 from service.store.engine import reading
 from service.store.reads import iso, queue_depth
 from service.store.state import LAST_ERROR, PAUSED_UNTIL, read_number, read_states
+from service.store.syncs import BACKFILL, RECONCILE
 
 SHOWN_STATES = ("pending", "delivered", "dead")
+SHOP_JOBS = (RECONCILE, BACKFILL)
 
 
 @bp.get("/")
@@ -31,6 +33,13 @@ def overview() -> str:
         in_window = requests_in_window(conn, now=now, window=config.rate_window_seconds)
         hour = activity.last_hour(conn, now)
     ready, _blocking = readiness(config, engine)
+    # Reconciliation and backfill passes come as {job: {"source:store": facts}}.
+    shop_passes = [
+        (job, store, facts)
+        for job, stores in ready["checks"].items()
+        if job in SHOP_JOBS
+        for store, facts in stores.items()
+    ]
     return render_template(
         "console/overview.html",
         counts=counts,
@@ -43,6 +52,8 @@ def overview() -> str:
         else None,
         budget={"used": in_window, "limit": config.hubspot_rate_limit},
         ready=ready,
+        shop_passes=shop_passes,
+        subscriptions=ready["checks"].get("subscriptions", {}),
         unconfigured=sources_without_secret(config),
         sandbox=config.sandbox,
         throughput=charts.throughput(hour),

@@ -5,8 +5,6 @@ large store."""
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +12,6 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from service.domain import RecordKind, RecordState
-from service.store.reads import like_literal
 from service.store.tables import hubspot_requests, orders, records
 
 c = records.c
@@ -53,9 +50,6 @@ class FoundOrder:
 
 
 _FOUND = (o.source, o.store, o.order_id, o.received_at)
-# What a shop shows as an order's number: `#1001`, or up to 12 digits (a longer one is an
-# id: Shopify's have 13 or more). Only such a query reads the order records' properties.
-_NUMBER = re.compile(r"^#?\d{1,12}$")
 
 
 def find_orders(conn: Connection, query: str, *, limit: int = 50) -> list[FoundOrder]:
@@ -71,9 +65,8 @@ def find_orders(conn: Connection, query: str, *, limit: int = 50) -> list[FoundO
         newest = o.received_at.desc()
         by_id = select(*_FOUND).where(o.order_id == query).order_by(newest).limit(limit)
         by_store = select(*_FOUND).where(o.store == query.lower()).order_by(newest).limit(limit)
-        found = [*conn.execute(by_id), *conn.execute(by_store)]
-        if _NUMBER.match(query):
-            found += _orders_of(conn, _by_number(conn, query, limit), limit)
+        by_number = _by_number(query, limit)
+        found = [*conn.execute(by_id), *conn.execute(by_store), *conn.execute(by_number)]
     unique = {(r.source, r.store, r.order_id): r for r in found}
     newest_first = sorted(unique.values(), key=lambda r: r.received_at, reverse=True)
     return [FoundOrder(r.source, r.store, r.order_id, r.received_at) for r in newest_first[:limit]]
@@ -93,21 +86,12 @@ def _orders_of(conn: Connection, keys: set[tuple[str, str, str]], limit: int) ->
     return list(conn.execute(select(*_FOUND).where(wanted).limit(limit)))
 
 
-def _by_number(conn: Connection, query: str, limit: int) -> set[tuple[str, str, str]]:
-    # The number is what the shop shows (`#1001`), kept in the order record's properties
-    # as canonical JSON: matched as the JSON text of that property, among the order
-    # records alone (ix_records_kind_state).
-    number = query if query.startswith("#") else f"#{query}"
-    shown = json.dumps(number, ensure_ascii=False)
-    patterns = [
-        f'%"hs_order_name":{like_literal(shown)}%',
-        f'%"dealname":"Order {like_literal(number)} (%',
-    ]
-    stmt = select(c.source, c.store, c.order_id).where(
-        c.kind.in_([RecordKind.ORDER.value, RecordKind.DEAL.value]),
-        or_(*(c.properties.like(p, escape="\\") for p in patterns)),
-    )
-    return {(r.source, r.store, r.order_id) for r in conn.execute(stmt.limit(limit))}
+def _by_number(query: str, limit: int) -> Any:
+    """The orders the shop calls `query`, with or without its `#` (Shopify's have one,
+    WooCommerce's do not)."""
+    bare = query.removeprefix("#")
+    newest = o.received_at.desc()
+    return select(*_FOUND).where(o.number.in_([bare, f"#{bare}"])).order_by(newest).limit(limit)
 
 
 def _by_email(conn: Connection, email: str, limit: int) -> set[tuple[str, str, str]]:

@@ -5,6 +5,7 @@ them, rejected webhooks listed and replayed."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from emulators.hubspot import Emulator, EmulatorConfig
 from service import samples
 from service.config import Config
+from service.shop_checks import RESULT
 from service.store.reads import DeadLetterFilter, count_dead
 from service.store.state import PORTAL_ID, set_state
 from tests.integration.console_pages_support import bury, keep_rejected
@@ -108,6 +110,24 @@ def test_an_order_is_found_by_id_number_store_and_email_and_followed_to_hubspot(
     assert "version 1 of 1 delivered" in order
 
 
+def test_a_woocommerce_order_is_found_by_its_number_with_or_without_a_hash(
+    relay: Relay,
+) -> None:
+    order = samples.woocommerce_order()
+    order["id"], order["number"] = 1207, "W-88"  # a numbering plugin's own numbers
+    assert relay.woocommerce(order) == 202
+    sign_in(relay.client)
+    href = 'href="/console/orders/woocommerce/shop.example.com/1207"'
+    assert href in page(relay, "/console/orders?q=W-88")
+    plain = samples.woocommerce_order()
+    plain["id"] = plain["number"] = 1300
+    assert relay.woocommerce(plain) == 202
+    for query in ("1300", "%231300"):
+        assert 'href="/console/orders/woocommerce/shop.example.com/1300"' in page(
+            relay, f"/console/orders?q={query}"
+        )
+
+
 def test_an_order_page_links_to_the_portal_configured_or_learned_and_not_without_one(
     config: Config, engine: Engine, emulator: Emulator, relay: Relay
 ) -> None:
@@ -192,3 +212,29 @@ def test_rejected_webhooks_are_listed_without_bodies_and_replayed(relay: Relay) 
     )
     # Today's mapping still cannot read the quantity: it stays, one attempt more.
     assert "1 rejected" in done.get_data(as_text=True)
+
+
+def test_the_overview_shows_each_shops_reconciliation_and_subscriptions(
+    config: Config, engine: Engine, emulator: Emulator
+) -> None:
+    token = "shpat_console_secret_token"
+    relay = console_relay(config, engine, emulator, shopify_admin_tokens={SHOP: token})
+    found = {
+        "source": "shopify",
+        "store": SHOP,
+        "ok": ["orders/create"],
+        "missing": ["orders/updated"],
+        "disabled": [],
+        "fixed": [],
+        "error": None,
+        "checked_at": "2026-12-02T03:00:00Z",
+    }
+    set_state(engine, f"{RESULT}shopify:{SHOP}", json.dumps(found), now=0.0)
+    sign_in(relay.client)
+    html = page(relay, "/console/")
+    shops = html[html.index('id="shops"') :]
+    shops = shops[: shops.index("</section>")]
+    assert re.search(rf"<td>reconcile</td><td>shopify:{SHOP}</td>\s*<td[^>]*>never</td>", shops)
+    assert '<td class="bad">orders/updated</td>' in shops
+    assert '<td class="ok">orders/create</td>' in shops
+    assert token not in html
