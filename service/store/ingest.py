@@ -105,6 +105,7 @@ def record_order(
         now=now,
         delivery_ids=[delivery_id[:255] for delivery_id in delivery_ids],
         rows=rows,
+        number=order.name[:64] if order.name else None,
     )
     try:
         with engine.begin() as conn:

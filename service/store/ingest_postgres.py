@@ -64,6 +64,7 @@ def _build_receive(_dialect: str) -> Any:
         bindparam("source_version", None, type_=BigInteger),
         now,
         now,
+        bindparam("number", None, type_=String),
     ).where(receipts_written == bindparam("receipt_count", None, type_=Integer))
     advanced_order = advance_order(
         postgresql.insert(orders).from_select(list(ORDER_COLUMNS), order_row)

@@ -43,10 +43,14 @@ orders = Table(
     # When its first version was stored (NULL for orders stored before 0002): a write that
     # finds it equal to its own time created the order, so no older lines can exist.
     Column("first_received_at", Float),
+    # What the shop calls it (Shopify "#1001", a WooCommerce number), for finding it by
+    # that; NULL when the order has none, or was not written since 0006.
+    Column("number", String(64)),
 )
 
 # The console finds orders by id and by store, newest first, a page at a time.
 Index("ix_orders_order_id", orders.c.order_id)
+Index("ix_orders_number", orders.c.number)
 Index("ix_orders_store_received", orders.c.store, orders.c.received_at)
 Index("ix_orders_received", orders.c.received_at)
 

@@ -61,6 +61,7 @@ class OrderWrite:
     now: float
     delivery_ids: list[str]
     rows: list[RecordRow]  # every record of the order, line items in the order's line order
+    number: str | None = None  # what the shop calls the order (Order.name)
 
     def order_values(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class OrderWrite:
             "currency": self.currency,
             "source_version": self.version,
             "now": self.now,
+            "number": self.number,
         }
 
 
@@ -100,6 +102,7 @@ ORDER_COLUMNS = (
     "source_version",
     "received_at",
     "first_received_at",
+    "number",
 )
 
 
@@ -116,6 +119,7 @@ def advance_order(stmt: Any) -> Any:
             "currency": stmt.excluded.currency,
             "source_version": stmt.excluded.source_version,
             "received_at": stmt.excluded.received_at,
+            "number": stmt.excluded.number,
         },
         where=stmt.excluded.source_version > orders.c.source_version,
     ).returning(orders.c.first_received_at)

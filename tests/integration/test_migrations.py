@@ -262,3 +262,42 @@ def test_0005_adds_the_activity_by_minute_and_its_downgrade_drops_only_it(
     tables = set(sa.inspect(engine).get_table_names())
     assert "activity" not in tables and "shop_syncs" in tables
     engine.dispose()
+
+
+def test_0006_fills_in_the_numbers_of_the_orders_stored_and_its_downgrade_drops_them(
+    fresh_url: str,
+) -> None:
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine, "0005")
+    order = {"source": "shopify", "store": "a.myshopify.com", "order_id": "7", "currency": "USD"}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO orders (source, store, order_id, currency, source_version,"
+                " received_at) VALUES (:source, :store, :order_id, :currency, 1, 0)"
+            ),
+            [order, {**order, "order_id": "8"}],
+        )
+        conn.execute(
+            records.insert(),
+            [
+                {
+                    **OLD_ROWS[1],
+                    "kind": "order",
+                    "key": "shopify:a.myshopify.com:7",
+                    "source": "shopify",
+                    "store": "a.myshopify.com",
+                    "order_id": "7",
+                    "properties": '{"hs_order_name":"#1007","hs_currency_code":"USD"}',
+                }
+            ],
+        )
+    migrate.upgrade(engine, "0006")
+    with engine.connect() as conn:
+        numbers = conn.execute(sa.text("SELECT order_id, number FROM orders ORDER BY order_id"))
+        assert [tuple(row) for row in numbers] == [("7", "#1007"), ("8", None)]
+    migrate.downgrade(engine, "0005")
+    assert "number" not in {c["name"] for c in sa.inspect(engine).get_columns("orders")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one() == 2
+    engine.dispose()
