@@ -83,9 +83,6 @@ def child_environment(config: Config) -> dict[str, str]:
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("PORT", "8000")
     env.setdefault("RELAY_LOG_JSON", "false")
-    # The console's browser opens spare connections ahead of need, and each would hold a
-    # sync worker until it timed out; on a PaaS its router takes them instead.
-    env.setdefault("GUNICORN_CMD_ARGS", "--threads 4")
     if config.sandbox:
         if not (config.shopify_admin_tokens or config.woocommerce_api_keys):
             # Beside the HubSpot emulator's port: 8026 and 8027 by default.

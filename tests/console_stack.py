@@ -90,9 +90,6 @@ def console_stack(folder: Path) -> Iterator[Stack]:
             HUBSPOT_BASE_URL=emulator.url,
             RELAY_LINGER_SECONDS="0.05",
             RELAY_LOG_JSON="true",
-            # A browser opens spare connections ahead of need; each would hold a sync
-            # worker until it timed out. Threads serve them (a PaaS router does it too).
-            GUNICORN_CMD_ARGS="--threads 4",
         )
         web = stack.enter_context(run_process(GUNICORN, env=env))
         worker = stack.enter_context(run_process([str(VENV_BIN / "relay"), "worker"], env=env))
