@@ -17,18 +17,24 @@ from tests.processes import VENV_BIN, base_env, free_port, run_process, wait_htt
 RELAY = str(VENV_BIN / "relay")
 
 
-def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulator(
-    tmp_path: Path,
-) -> None:
+def sandbox(tmp_path: Path, **extra: str) -> tuple[int, int, dict[str, str]]:
+    """The web's port, the HubSpot emulator's, and `relay run`'s environment."""
     port, hubspot_port = free_port(), free_port()
     env = base_env(
         PORT=str(port),
         RELAY_SANDBOX_PORT=str(hubspot_port),
         DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}",
         RELAY_LINGER_SECONDS="0.2",
-        # The sandbox's shop emulators run, but no pass: HubSpot holds the sample alone.
-        RELAY_RECONCILE_SECONDS="0",
+        **extra,
     )
+    return port, hubspot_port, env
+
+
+def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulator(
+    tmp_path: Path,
+) -> None:
+    # The sandbox's shop emulators run, but no pass: HubSpot holds the sample alone.
+    port, hubspot_port, env = sandbox(tmp_path, RELAY_RECONCILE_SECONDS="0")
     with run_process([RELAY, "run"], env=env) as run:
         ready = wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60, process=run).json()
         assert ready["sandbox"] is True
@@ -98,13 +104,7 @@ def test_relay_run_serves_the_procfile_and_delivers_a_sample_order_to_the_emulat
 def test_relay_runs_sandbox_subscribes_to_the_shop_emulators_and_reconciles_them(
     tmp_path: Path,
 ) -> None:
-    port, hubspot_port = free_port(), free_port()
-    env = base_env(
-        PORT=str(port),
-        RELAY_SANDBOX_PORT=str(hubspot_port),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'relay.sqlite3'}",
-        RELAY_LINGER_SECONDS="0.2",
-    )
+    port, hubspot_port, env = sandbox(tmp_path)
     with run_process([RELAY, "run"], env=env) as run:
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=run)
         deadline, ready = time.monotonic() + 60, {}
