@@ -442,11 +442,12 @@ def test_a_backfill_killed_midway_resumes_its_range_from_its_checkpoint(
     config: Config, engine: Engine, start_shopify: shopify_support.Start
 ) -> None:
     shopify, relay_config, client = sixty_orders(start_shopify, config, page_size=20)
-    since, now = time.time() - 100 * 86_400, time.time()
+    since = time.time() - 100 * 86_400
     with pytest.raises(Killed):
         reconciler(relay_config, engine, "killed").backfill(
             DiesAfter(client, 1), since=since, until=None
         )
+    now = time.time()  # after the kill: its lease was renewed as its first page ended
     later = reconciler(relay_config, engine, "again", clock=lambda: now + LEASE_SECONDS + 1)
 
     resumed = later.backfill(client, since=since, until=None)
