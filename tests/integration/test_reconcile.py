@@ -249,10 +249,11 @@ def test_two_workers_never_run_one_stores_pass_at_once(
             each.dispose()
 
     # Due: one worker of four ran the store's pass, and none in the second round (it ran
-    # less than RELAY_RECONCILE_SECONDS ago). Asked for at once: one, as the lease allows.
-    assert ran.count(True) == 2 and len(ran) == 12
+    # less than RELAY_RECONCILE_SECONDS ago). Asked for at once: one at a time, as the
+    # lease allows (a thread the machine held back may start after the first ended).
+    assert ran[:4].count(True) == 1 and ran[4:8].count(True) == 0 and True in ran[8:]
     spans.sort()
-    assert len(spans) == 2
+    assert len(spans) == ran.count(True)
     assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))
 
 

@@ -20,7 +20,7 @@ from tests.integration import shopify_support
 from tests.processes import VENV_BIN, base_env, run_process
 
 ORDERS = 300  # two pages of 250
-RUN_SECONDS = 11.0
+PASSES = 4  # passes to watch: the workers poll every 5 s, a pass is due after 1 s
 
 
 def pass_of(call: dict[str, Any]) -> str:
@@ -31,6 +31,19 @@ def pass_of(call: dict[str, Any]) -> str:
     token = query["page_info"]
     filters = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["filters"]
     return f"{filters['updated_at_min']:.0f}"
+
+
+def listings_of(shopify: Emulator) -> list[dict[str, Any]]:
+    return [c for c in shopify.requests_log() if c["path"].endswith("/orders.json")]
+
+
+def runs_of_passes(passes: list[str]) -> list[str]:
+    """The passes in the order their calls came, one entry per unbroken run of calls."""
+    return [key for index, key in enumerate(passes) if index == 0 or passes[index - 1] != key]
+
+
+def runs_of(shopify: Emulator) -> list[str]:
+    return runs_of_passes([pass_of(call) for call in listings_of(shopify)])
 
 
 @pytest.mark.scenario
@@ -57,17 +70,18 @@ def test_two_workers_take_turns_at_a_stores_passes_and_deliver_what_they_read(
         )
         command = [str(VENV_BIN / "relay"), "worker"]
         with run_process(command, env) as first, run_process(command, env) as second:
-            time.sleep(RUN_SECONDS)
-            deadline = time.monotonic() + 30
-            while len(hubspot.records("orders")) < ORDERS and time.monotonic() < deadline:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and (
+                len(runs_of(shopify)) < PASSES or len(hubspot.records("orders")) < ORDERS
+            ):
                 time.sleep(0.2)
             assert first.stop() == 0 and second.stop() == 0
-        listings = [c for c in shopify.requests_log() if c["path"].endswith("/orders.json")]
+        listings = listings_of(shopify)
         delivered = len(hubspot.records("orders"))
 
     passes = [pass_of(call) for call in listings]
-    runs = [key for index, key in enumerate(passes) if index == 0 or passes[index - 1] != key]
-    assert len(runs) == len(set(runs)) >= 3, passes  # each pass's calls in one run
+    runs = runs_of_passes(passes)
+    assert len(runs) == len(set(runs)) >= PASSES, passes  # each pass's calls in one run
     assert all(c["status"] == 200 for c in listings)
     assert '"reconcile_pass_finished"' in first.output() + second.output()
     assert delivered == ORDERS
