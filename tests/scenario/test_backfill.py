@@ -81,8 +81,9 @@ def test_a_backfill_of_5000_orders_is_paced_shows_progress_and_resumes_after_a_k
         calls = _backfill_calls(shopify)
 
     statuses = [call["status"] for call in calls]
-    # The first call found the bucket full; after it the pace kept every call inside it.
-    assert statuses[0] == 429 and statuses[1:].count(429) == 0, statuses
+    # The first call found the bucket full (unless it came in the moment a slot drained);
+    # after it the pace kept every call inside the bucket.
+    assert statuses[0] in (200, 429) and 429 not in statuses[1:], statuses
     resumed = progress(second.output())
     assert resumed[-1] + done_first - 250 <= ORDERS <= resumed[-1] + done_first
     assert '"finished": true' in second.output()
