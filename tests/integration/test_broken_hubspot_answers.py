@@ -17,7 +17,7 @@ from service.app import create_app
 from service.config import Config
 from service.store.state import PAUSED_UNTIL, read_number
 from service.store.tables import records
-from tests.integration.worker_support import make_worker, props, store_items, worker_config
+from tests.integration.worker_support import Clock, make_worker, props, store_items, worker_config
 
 ITEMS = {str(n): props(f"Item {n}") for n in range(5)}
 
@@ -45,14 +45,6 @@ def attempts(engine: Engine) -> dict[str, tuple[str, int]]:
     with engine.connect() as conn:
         rows = conn.execute(select(records.c.key, records.c.state, records.c.attempts)).all()
     return {row.key: (row.state, row.attempts) for row in rows}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def deliver_after_one_broken_answer(

@@ -19,7 +19,7 @@ from service.domain import RecordKind
 from service.store import marks, queue
 from service.store.tables import records
 from tests.integration.whole_order_support import relay_for
-from tests.integration.worker_support import make_worker, props, store_items, worker_config
+from tests.integration.worker_support import Clock, make_worker, props, store_items, worker_config
 
 SHOP = "acme.myshopify.com"
 ORDER = 5_840_000_000_001
@@ -70,14 +70,6 @@ def test_a_failed_read_of_the_pipelines_holds_orders_back_for_seconds_not_a_minu
     assert len(emulator.records("line_items")) == 3
     # A passing failure is not a misconfiguration: /readyz never named it.
     assert relay.client.get("/readyz").json["checks"]["held_back"] == {}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_batch_that_failed_whole_is_retried_whole_whatever_the_jitter(

@@ -16,6 +16,7 @@ from service.store import queue, rate_budget
 from service.store.state import AUTH_ERROR, PAUSED_UNTIL, read_number, read_states
 from service.store.tables import records
 from tests.integration.worker_support import (
+    Clock,
     emulated_properties,
     key_of,
     make_worker,
@@ -255,13 +256,14 @@ def test_a_crashed_workers_lease_expires_and_another_worker_delivers(
     relay: Config, engine: Engine, emulator: Emulator
 ) -> None:
     store_items(engine, {"1": props("A")})
+    clock = Clock()  # a busy machine cannot outlast the lease before the first look
     crashed = queue.claim(
-        engine, LINE_ITEM, owner="crashed", now=time.time(), limit=100, lease_seconds=0.3
+        engine, LINE_ITEM, owner="crashed", now=clock.now, limit=100, lease_seconds=0.3
     )
     assert [c.key for c in crashed] == [key_of("1")]
-    worker = make_worker(relay, engine)
+    worker = make_worker(relay, engine, clock=clock)
     assert worker.run_once() == 0  # leased by the crashed worker
-    time.sleep(0.35)
+    clock.now += 0.35
     assert worker.run_once() == 1
     assert row(engine, "1").state == "delivered"
     # The crashed worker coming back cannot overwrite the outcome it no longer owns.

@@ -21,6 +21,17 @@ BASE_TIME = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ID_PROPERTY = "external_line_item_id"
 
 
+class Clock:
+    """A worker's clock that moves only when a test moves it (starting at the real time,
+    so rows stored with time.time() compare as they would)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def props(name: str, quantity: int = 1, price: str = "10.00", **extra: str) -> dict[str, str]:
     return {
         "name": name,
