@@ -86,12 +86,12 @@ def shoot(stack: Stack, folder: Path, number: int) -> list[Path]:
 
 
 def _full_height(browser: Any, width: int, height: int, *, phone: bool) -> None:
-    """The whole page in one picture, at most three screens tall (a headless window is
+    """The whole page in one picture, at most two screens tall (a headless window is
     no taller than its screen, so the page's viewport is set instead)."""
     metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone}
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     tall = int(browser.execute_script("return document.documentElement.scrollHeight"))
-    metrics["height"] = min(max(height, tall), 3 * height)
+    metrics["height"] = min(max(height, tall), 2 * height)
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
 
 
