@@ -37,7 +37,14 @@ from service.shop_jobs import ShopJobs
 from service.store import activity, housekeeping, queue, rate_budget, rejected
 from service.store.engine import reading
 from service.store.reads import queue_depth
-from service.store.state import AUTH_ERROR, clear_state, halted, set_state
+from service.store.state import (
+    AUTH_ERROR,
+    SIGNED_OUT,
+    clear_state,
+    halted,
+    prune_expired,
+    set_state,
+)
 
 log = logging.getLogger("service.worker")
 IDLE_SLEEP_SECONDS = 0.1
@@ -284,6 +291,7 @@ class Worker:
                     self.engine, now=now, keep_seconds=keep_rejected
                 ),
                 "activity_pruned": activity.prune(self.engine, now=now),
+                "console_sign_outs_pruned": prune_expired(self.engine, SIGNED_OUT, now=now),
             }
         except SQLAlchemyError:
             return  # the store is away; the next round tries again

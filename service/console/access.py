@@ -3,7 +3,8 @@ token on every form, sign-out, and failed sign-ins slowed per client.
 
 The session holds a fingerprint of the key (an HMAC under RELAY_SECRET_KEY), never the
 key: the cookie is signed, not encrypted. Removing a key from RELAY_CONSOLE_KEYS ends
-the sessions signed in with it at their next request.
+the sessions signed in with it at their next request. Each session has an id; signing
+out records it in the store, so a copy of the cookie taken before is refused too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from typing import Any
 
 from flask import Flask, Response, redirect, render_template, request, session, url_for
@@ -21,9 +23,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from service import extensions
 from service.api.auth import key_is_valid
 from service.config import Config
-from service.console import bp
+from service.console import SESSION_HOURS, bp
 from service.console.throttle import SignInThrottle
 from service.errors import NotConfigured, ProblemError
+from service.store.engine import reading
+from service.store.state import SIGNED_OUT, is_set, set_state
 
 log = logging.getLogger("service.console")
 THROTTLE = "line_item_relay_console_throttle"
@@ -66,10 +70,13 @@ def fingerprint(config: Config, key: str) -> str:
 
 
 def signed_in(config: Config) -> bool:
-    held = session.get("operator")
-    if not isinstance(held, str):
+    held, sid = session.get("operator"), session.get("sid")
+    if not isinstance(held, str) or not isinstance(sid, str):
         return False
-    return key_is_valid(held, tuple(fingerprint(config, key) for key in config.console_keys))
+    if not key_is_valid(held, tuple(fingerprint(config, key) for key in config.console_keys)):
+        return False
+    with reading(extensions.engine()) as conn:
+        return not is_set(conn, SIGNED_OUT + sid)
 
 
 def csrf_token() -> str:
@@ -154,12 +161,19 @@ def sign_in() -> Any:
     session.clear()  # a new session, and a new CSRF token, for the signed-in operator
     session.permanent = True
     session["operator"] = fingerprint(config, given)
+    session["sid"] = secrets.token_urlsafe(16)
     log.info("console_signed_in", extra={"event": "console_signed_in", "client": client})
     return redirect(target)
 
 
 @bp.post("/sign-out")
 def sign_out() -> BaseResponse:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        # Until the cookie would have expired anyway; the worker's housekeeping prunes it.
+        now = time.time()
+        expires = now + SESSION_HOURS * 3600
+        set_state(extensions.engine(), SIGNED_OUT + sid, None, number=expires, now=now)
     session.clear()
     return redirect(url_for("console.sign_in"))
 

@@ -18,6 +18,8 @@ HALTED = "hubspot_halted:"  # + a record kind: why that kind is not sent (scope,
 PAUSED_UNTIL = "hubspot_paused_until"
 LAST_ERROR = "hubspot_last_error"
 PORTAL_ID = "hubspot_portal_id"  # the portal an OAuth token answer named (its hub_id)
+# + a console session's id: it was signed out; `number` is when its cookie expires anyway.
+SIGNED_OUT = "console_signed_out:"
 # A name prefix, not a secret; the tokens stored under it are never listed by read_states().
 REFRESH_TOKEN = "hubspot_refresh_token"  # noqa: S105
 
@@ -54,6 +56,20 @@ def read_states(conn: Connection) -> dict[str, str | None]:
         )
     ).all()
     return {row.name: row.value for row in rows}
+
+
+def is_set(conn: Connection, name: str) -> bool:
+    return (
+        conn.execute(select(relay_state.c.name).where(relay_state.c.name == name)).first()
+        is not None
+    )
+
+
+def prune_expired(engine: Engine, prefix: str, *, now: float) -> int:
+    """Delete the facts named `prefix...` whose `number` (an expiry) has passed."""
+    with engine.begin() as conn:
+        expired = relay_state.c.name.startswith(prefix) & (relay_state.c.number < now)
+        return int(conn.execute(delete(relay_state).where(expired)).rowcount)
 
 
 def read_number(conn: Connection, name: str) -> float | None:

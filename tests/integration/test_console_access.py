@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from flask import Flask
@@ -15,8 +16,10 @@ from sqlalchemy import Engine
 from service import samples
 from service.app import create_app
 from service.config import Config
+from service.console import SESSION_HOURS
 from service.console.access import THROTTLE
 from service.store.reads import DeadLetterFilter, count_dead
+from service.store.state import SIGNED_OUT, prune_expired
 from tests.conftest import API_KEY, SHOPIFY_SECRET, WOO_SECRET
 from tests.integration.console_support import (
     CONSOLE_KEY,
@@ -153,7 +156,7 @@ def test_the_session_cookie_holds_no_key(console_app: Flask) -> None:
     payload = console_app.session_interface.get_signing_serializer(console_app).loads(  # type: ignore[attr-defined]
         cookie.value
     )
-    assert set(payload) == {"operator", "csrf", "_permanent"}
+    assert set(payload) == {"operator", "sid", "csrf", "_permanent"}
     assert CONSOLE_KEY not in json.dumps(payload) and CONSOLE_KEY not in cookie.value
 
 
@@ -233,11 +236,26 @@ def test_failures_are_forgotten_after_a_quarter_hour(console_app: Flask) -> None
     assert throttle.wait("c") == 0 and throttle.failed("c") == 1
 
 
-def test_sign_out_ends_the_session(console: FlaskClient) -> None:
+def test_sign_out_ends_the_session_and_every_copy_of_its_cookie(
+    console_app: Flask, engine: Engine
+) -> None:
+    console = console_app.test_client()
     token = sign_in(console)
     assert console.get("/console/").status_code == 200
+    cookie = console.get_cookie("relay_console", path="/console")
+    assert cookie is not None
     assert console.post("/console/sign-out", data={"csrf_token": token}).status_code == 302
     assert console.get("/console/").status_code == 302
+    stolen = console_app.test_client()  # a copy taken before the sign-out
+    stolen.set_cookie("relay_console", cookie.value, path="/console")
+    assert stolen.get("/console/").status_code == 302
+    # Another session of the same key is not signed out with it.
+    other = console_app.test_client()
+    sign_in(other)
+    assert other.get("/console/").status_code == 200
+    # The record of a sign-out goes once the cookie would have expired anyway.
+    later = time.time() + SESSION_HOURS * 3600 + 1
+    assert prune_expired(engine, SIGNED_OUT, now=later) == 1
 
 
 def test_a_key_taken_out_of_the_list_ends_its_sessions(config: Config, engine: Engine) -> None:
