@@ -71,19 +71,19 @@ class Application(Protocol):
     def pause(self, seconds: float) -> None: ...
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    """A thread per connection, so a stalled answer never blocks the others."""
+class TrackedServer(ThreadingHTTPServer):
+    """A thread per connection, so a stalled answer never blocks the others, and the
+    open connections kept so that shutting down can wake the idle keep-alive ones."""
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    name = "an"  # which emulator, for the log
 
-    def __init__(self, address: tuple[str, int], app: Application, name: str) -> None:
-        self.app = app
-        self.name = name
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can stall on DNS.
@@ -105,14 +105,17 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return  # the client went away
+            return  # the client went away (timed out on a stall, closed early)
         log.exception("%s emulator failed on a request from %s", self.name, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class TrackedHandler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1 whose connections the server tracks; every method goes to
+    `_serve`, which a subclass writes."""
+
     protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections
-    disable_nagle_algorithm = True
-    server: EmulatorServer
+    disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall
+    server: TrackedServer
 
     def setup(self) -> None:
         super().setup()
@@ -142,12 +145,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(self.server.name + " emulator: " + format, *args)
 
-    def _serve(self, method: str) -> None:
+    def read_body(self) -> bytes:
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
-        body = self.rfile.read(length) if length > 0 else b""
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self, method: str) -> None:
+        raise NotImplementedError
+
+
+class EmulatorServer(TrackedServer):
+    """The shop emulators' server: each request to `app`."""
+
+    def __init__(self, address: tuple[str, int], app: Application, name: str) -> None:
+        self.app = app
+        self.name = name
+        super().__init__(address, _Handler)
+
+
+class _Handler(TrackedHandler):
+    server: EmulatorServer
+
+    def _serve(self, method: str) -> None:
+        body = self.read_body()
         headers = {name: value for name, value in self.headers.items()}
         reply = self.server.app.handle(Request.of(method, self.path, headers, body))
         if reply.drop:

@@ -1,22 +1,14 @@
-"""The HubSpot emulator's HTTP layer: a threaded server that can wake its idle keep-alive
-connections on shutdown, and a handler that hands each request to the emulator and
-writes its `Reply` (or drops the connection, or stalls first, as the reply asks)."""
+"""The HubSpot emulator's HTTP layer, on the emulators' tracked server and handler: each
+request goes to the emulator, and its `Reply` is written (or the connection dropped, or
+the answer stalled, padded or trickled, as the reply asks)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import socket
-import socketserver
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Protocol
 
+from emulators.common.http import TrackedHandler, TrackedServer
 from emulators.hubspot.replies import Reply
-
-log = logging.getLogger("emulators.hubspot")
 
 
 class Application(Protocol):
@@ -32,84 +24,21 @@ class Application(Protocol):
 _CHUNK = 64 * 1024
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class EmulatorServer(TrackedServer):
     request_queue_size = 128  # benchmarks open many connections at once
+    name = "HubSpot"
 
     def __init__(self, address: tuple[str, int], emulator: Application) -> None:
         self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall on DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self._address_parts()
 
-    def _address_parts(self) -> tuple[str, int]:
-        host, port = self.socket.getsockname()[:2]
-        return str(host), int(port)
-
-    def track(self, connection: socket.socket, open_: bool) -> None:
-        with self._connections_lock:
-            (self._connections.add if open_ else self._connections.discard)(connection)
-
-    def close_connections(self) -> None:
-        """Wake handler threads blocked on idle keep-alive connections so they finish."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return  # the client went away (timed out on a stall, closed early)
-        log.exception("HubSpot emulator failed on a request from %s", client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections
+class _Handler(TrackedHandler):
     server_version = "HubSpotEmulator/1.0"
-    disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms stall
     server: EmulatorServer
 
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("emulator: " + format, *args)
-
     def _serve(self, method: str) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self.read_body()
         emulator = self.server.emulator
         reply: Reply | None = None
         try:
